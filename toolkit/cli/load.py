@@ -1,0 +1,34 @@
+"""``kgtool load SOURCE FILE…``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from toolkit.cli.common import open_graph
+
+
+@click.command("load")
+@click.argument("source")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--lenient", is_flag=True, help="Skip bad records and report them instead of failing.")
+@click.option("--min-score", default=0, show_default=True, help="STRING: minimum combined score (0-1000).")
+@click.option("--top-k", default=50, show_default=True, help="Signatures: up/down genes linked per signature.")
+@click.option("--batch-size", default=5000, show_default=True, help="Rows per write transaction.")
+@click.pass_context
+def command(ctx: click.Context, source: str, paths: tuple[Path, ...], lenient: bool, min_score: int,
+            top_k: int, batch_size: int) -> None:
+    """Load files with a source plugin (see `kgtool plugins` for the sources)."""
+    from toolkit.load import load
+    from toolkit.sources import LoadOptions
+
+    options = LoadOptions(lenient=lenient, min_score=min_score, top_k=top_k, batch_size=batch_size)
+    with open_graph(ctx) as graph:
+        report = load(graph, ctx.find_root().obj, source, list(paths), options, progress=True)
+    click.echo(report.summary())
+    for line in report.dropped[:20]:
+        click.echo(f"  dropped: {line}")
+    for line in report.repaired[:20]:
+        click.echo(f"  repaired: {line}")
+    click.echo(f"run: {report.run_id}")

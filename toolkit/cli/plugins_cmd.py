@@ -1,0 +1,25 @@
+"""``kgtool plugins``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+import click
+
+
+@click.command("plugins")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def command(as_json: bool) -> None:
+    """List every loaded plugin and what it registers."""
+    from toolkit.plugins import describe
+
+    infos = describe()
+    if as_json:
+        click.echo(json.dumps([asdict(i) for i in infos], indent=2))
+        return
+    for info in infos:
+        what = "; ".join(f"{section}: {', '.join(names)}" for section, names in info.registers.items()) or "-"
+        click.echo(f"{info.name}  ({info.distribution} {info.version}, {info.module})")
+        click.echo(f"    registers {what}")
+        click.echo(f"    hooks     {', '.join(info.hooks)}")

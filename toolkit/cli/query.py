@@ -1,0 +1,26 @@
+"""``kgtool query NAME --param k=v``."""
+
+from __future__ import annotations
+
+import click
+
+from toolkit.cli.common import open_graph, parse_params, print_table
+
+
+@click.command("query")
+@click.argument("name", required=False)
+@click.option("--param", "params", multiple=True, help="Query parameter key=value (repeatable).")
+@click.option("--list", "list_", is_flag=True, help="List the hypothesis queries.")
+@click.option("--format", "fmt", default="table", type=click.Choice(["table", "tsv", "json"]))
+@click.pass_context
+def command(ctx: click.Context, name: str | None, params: tuple[str, ...], list_: bool, fmt: str) -> None:
+    """Run a stored hypothesis query (parameters only, never string-built Cypher)."""
+    from toolkit.queries import hypotheses, run_hypothesis
+
+    if list_ or not name:
+        for qname, statement in sorted(hypotheses().items()):
+            click.echo(f"{qname}  ({', '.join(sorted(statement.parameters))})")
+            click.echo(f"    {statement.doc}")
+        return
+    with open_graph(ctx) as graph:
+        print_table(run_hypothesis(graph, name, parse_params(params)), fmt)

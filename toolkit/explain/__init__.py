@@ -1,0 +1,1 @@
+"""Explanations: explainer contract, the explain pipeline and the write-back of EXPLAINS edges."""

@@ -1,0 +1,114 @@
+"""The one way kgtool talks to Neo4j: a small wrapper around the official driver."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from toolkit.cypher import Statement
+from toolkit.errors import GraphConnectionError
+from toolkit.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def managed_password_file(home: Path) -> Path:
+    """Where the managed server's generated password is kept (mode 0600)."""
+    return home / "neo4j" / "password"
+
+
+def _password(settings: Settings) -> str:
+    if settings.password is not None:
+        return settings.password
+    if not settings.managed:
+        raise GraphConnectionError(
+            f"no password for {settings.uri}; set NEO4J_PASSWORD (and NEO4J_USERNAME if not 'neo4j')"
+        )
+    path = managed_password_file(settings.home)
+    if not path.is_file():
+        raise GraphConnectionError(
+            f"the managed Neo4j in {settings.home} has never been started; run `kgtool db start` "
+            "or point NEO4J_URI/NEO4J_PASSWORD at your own server"
+        )
+    return path.read_text().strip()
+
+
+class Graph:
+    """A connected database. Use as a context manager; transaction functions return plain data."""
+
+    def __init__(self, settings: Settings) -> None:
+        import neo4j
+
+        self.settings = settings
+        self.database = settings.database
+        self._driver = neo4j.GraphDatabase.driver(
+            settings.bolt_uri, auth=(settings.username, _password(settings)), notifications_min_severity="OFF"
+        )
+        self._verify()
+
+    def _verify(self) -> None:
+        from neo4j import exceptions
+
+        uri = self.settings.bolt_uri
+        try:
+            self._driver.verify_connectivity()
+        except exceptions.AuthError:
+            self.close()
+            where = (
+                f"the managed server's password is in {managed_password_file(self.settings.home)}; "
+                "unset NEO4J_PASSWORD or run `kgtool db reset --hard`"
+                if self.settings.managed
+                else "check NEO4J_USERNAME/NEO4J_PASSWORD"
+            )
+            raise GraphConnectionError(f"Neo4j at {uri} rejected the credentials for user "
+                                       f"{self.settings.username!r}; {where}") from None
+        except (exceptions.ServiceUnavailable, exceptions.DriverError, OSError) as exc:
+            self.close()
+            fix = "start it with `kgtool db start`" if self.settings.managed else "check NEO4J_URI and that the server runs"
+            raise GraphConnectionError(f"cannot reach Neo4j at {uri} ({type(exc).__name__}); {fix}") from None
+
+    def __enter__(self) -> "Graph":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._driver.close()
+
+    def read(self, statement: Statement, **params: Any) -> list[dict[str, Any]]:
+        """Run a read statement and return its records as dicts."""
+        params = statement.check(params)
+
+        def work(tx: Any) -> list[dict[str, Any]]:
+            return [record.data() for record in tx.run(statement.text, params)]
+
+        with self._driver.session(database=self.database) as session:
+            return session.execute_read(work)
+
+    def write(self, statement: Statement, **params: Any) -> dict[str, int]:
+        """Run a write statement in one transaction; return its update counters."""
+        params = statement.check(params)
+
+        def work(tx: Any) -> dict[str, int]:
+            summary = tx.run(statement.text, params).consume()
+            return {k: v for k, v in vars(summary.counters).items() if isinstance(v, int) and v}
+
+        with self._driver.session(database=self.database) as session:
+            return session.execute_write(work)
+
+    def run_autocommit(self, statement: Statement, **params: Any) -> None:
+        """Run a statement that manages its own transactions (``CALL … IN TRANSACTIONS``, schema)."""
+        params = statement.check(params)
+        with self._driver.session(database=self.database) as session:
+            session.run(statement.text, params).consume()
+
+    def session(self, **kwargs: Any) -> Any:
+        """A raw session on the configured database (for benchmarks that compare write strategies)."""
+        return self._driver.session(database=self.database, **kwargs)
+
+
+def connect(settings: Settings) -> Graph:
+    """Connect and verify; errors are one-line :class:`GraphConnectionError`."""
+    return Graph(settings)

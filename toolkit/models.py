@@ -1,0 +1,113 @@
+"""The model-plugin contract. Models never import neo4j: they get arrays and return arrays."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Optional, Sequence
+
+import numpy as np
+
+if TYPE_CHECKING:  # torch is imported lazily so `kgtool --help` stays fast
+    import torch
+
+
+@dataclass(frozen=True)
+class TaskData:
+    """Signatures as a feature matrix with multi-hot MoA labels (rows = signatures)."""
+
+    x: np.ndarray  # (n_samples, n_genes) float32 z-scores
+    y: np.ndarray  # (n_samples, n_classes) float32 multi-hot; all-zero row = unlabelled
+    sample_ids: tuple[str, ...]
+    compound_ids: tuple[str, ...]
+    gene_ids: tuple[int, ...]
+    classes: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        n = len(self.sample_ids)
+        if self.x.shape != (n, len(self.gene_ids)) or self.y.shape != (n, len(self.classes)):
+            raise ValueError(f"inconsistent TaskData shapes x={self.x.shape} y={self.y.shape} n={n}")
+
+    @property
+    def labelled(self) -> np.ndarray:
+        return self.y.sum(axis=1) > 0
+
+    def subset(self, index: Sequence[int] | np.ndarray) -> "TaskData":
+        index = np.asarray(index, dtype=int)
+        return TaskData(
+            x=self.x[index],
+            y=self.y[index],
+            sample_ids=tuple(self.sample_ids[i] for i in index),
+            compound_ids=tuple(self.compound_ids[i] for i in index),
+            gene_ids=self.gene_ids,
+            classes=self.classes,
+        )
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Generic training settings; model-specific hyper-parameters go in ``params``."""
+
+    epochs: int = 60
+    batch_size: int = 64
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    patience: int = 10  # early stopping on validation loss
+    seed: int = 0
+    device: str = "auto"  # auto | cpu | cuda
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+class ModelPlugin(ABC):
+    """A trainable MoA classifier.
+
+    Subclasses set ``name``/``description``, build themselves from the feature and class counts,
+    and implement ``fit`` and ``predict_proba``. Gradient explainers use ``torch_module``.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+
+    def __init__(self, n_features: int, n_classes: int, params: Optional[Mapping[str, Any]] = None) -> None:
+        self.n_features = n_features
+        self.n_classes = n_classes
+        self.params = dict(params or {})
+
+    @abstractmethod
+    def fit(self, train: TaskData, config: TrainConfig, valid: Optional[TaskData] = None) -> dict[str, Any]:
+        """Train; return a small history dict (epochs run, best validation loss, ...)."""
+
+    @abstractmethod
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        """Class probabilities, shape (n_samples, n_classes)."""
+
+    def torch_module(self) -> Optional["torch.nn.Module"]:
+        """A module mapping (n, n_features) float tensors to class logits, or None."""
+        return None
+
+    @abstractmethod
+    def state_dict(self) -> dict[str, Any]:
+        """Tensors and plain values that restore the trained model (saved with torch.save)."""
+
+    @abstractmethod
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore from :meth:`state_dict`."""
+
+    def save(self, path: Path) -> None:
+        import torch
+
+        torch.save({"name": self.name, "n_features": self.n_features, "n_classes": self.n_classes,
+                    "params": self.params, "state": self.state_dict()}, path)
+
+    @classmethod
+    def load(cls, path: Path) -> "ModelPlugin":
+        """Load a checkpoint safely (``weights_only=True``: no arbitrary code runs)."""
+        import torch
+
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+        if blob["name"] != cls.name:
+            raise ValueError(f"{path} holds a {blob['name']!r} model, not {cls.name!r}")
+        model = cls(blob["n_features"], blob["n_classes"], blob["params"])
+        model.load_state_dict(blob["state"])
+        return model

@@ -1,0 +1,29 @@
+"""Hypothesis queries: ``cypher/hypotheses/*.cypher`` plus folders that plugins register."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from toolkit import cypher, plugins
+from toolkit.cypher import Statement
+from toolkit.errors import QueryError
+from toolkit.graph.db import Graph
+
+
+def hypotheses() -> dict[str, Statement]:
+    """Every hypothesis query by short name (file stem); plugin folders come after the built-ins."""
+    found = {s.name.split("/", 1)[1]: s for s in cypher.folder("hypotheses")}
+    for folder in plugins.registry().items["cypher"].values():
+        for path in sorted(Path(folder).glob("*.cypher")):
+            if path.stem in found:
+                raise QueryError(f"{path}: hypothesis query {path.stem!r} already exists; rename the file")
+            found[path.stem] = cypher.read_statement(path, f"hypotheses/{path.stem}")
+    return found
+
+
+def run_hypothesis(graph: Graph, name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    queries = hypotheses()
+    if name not in queries:
+        raise QueryError(f"no hypothesis query {name!r}; `kgtool query --list` shows them")
+    return graph.read(queries[name], **params)

@@ -1,0 +1,36 @@
+"""The contract for source plugins: turn files into typed node and relationship batches."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar, Iterator, Sequence
+
+from toolkit.graph.batches import Batch, SourceReport
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """Options every source receives. Sources ignore the ones that do not apply to them."""
+
+    lenient: bool = False  # skip bad records with a report instead of failing
+    batch_size: int = 5_000  # rows per yielded batch
+    min_score: int = 0  # STRING: keep interactions with combined_score >= min_score (0..1000)
+    top_k: int = 50  # signatures: up/down-regulated genes linked per signature
+    chunk_signatures: int = 2_000  # signatures: GCTX columns read per slice
+
+
+class Source(ABC):
+    """A data source. ``read`` yields batches; nodes of a label before relationships that use it.
+
+    Malformed input raises :class:`toolkit.errors.InputDataError` naming file, record and fix,
+    unless ``options.lenient``, in which case the record is skipped and noted in ``report.dropped``.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+
+    @abstractmethod
+    def read(self, paths: Sequence[Path], options: LoadOptions, report: SourceReport) -> Iterator[Batch]:
+        """Yield batches read from ``paths``."""

@@ -1,0 +1,1 @@
+"""Training: dataset export, splits, the shared torch loop, metrics and the train pipeline."""
