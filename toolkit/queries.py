@@ -22,8 +22,12 @@ def hypotheses() -> dict[str, Statement]:
     return found
 
 
-def run_hypothesis(graph: Graph, name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+def hypothesis(name: str) -> Statement:
     queries = hypotheses()
     if name not in queries:
         raise QueryError(f"no hypothesis query {name!r}; `kgtool query --list` shows them")
-    return graph.read(queries[name], **params)
+    return queries[name]
+
+
+def run_hypothesis(graph: Graph, name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    return graph.read(hypothesis(name), **params)

@@ -15,12 +15,14 @@ from toolkit.cli.common import open_graph, parse_params, print_table
 @click.pass_context
 def command(ctx: click.Context, name: str | None, params: tuple[str, ...], list_: bool, fmt: str) -> None:
     """Run a stored hypothesis query (parameters only, never string-built Cypher)."""
-    from toolkit.queries import hypotheses, run_hypothesis
+    from toolkit.queries import hypotheses, hypothesis
 
     if list_ or not name:
         for qname, statement in sorted(hypotheses().items()):
             click.echo(f"{qname}  ({', '.join(sorted(statement.parameters))})")
             click.echo(f"    {statement.doc}")
         return
+    statement = hypothesis(name)
+    values = statement.check(parse_params(params))
     with open_graph(ctx) as graph:
-        print_table(run_hypothesis(graph, name, parse_params(params)), fmt)
+        print_table(graph.read(statement, **values), fmt)

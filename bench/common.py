@@ -1,0 +1,41 @@
+"""A throwaway managed Neo4j for benchmarks: its own home (bench/tmp/home) and ports."""
+
+from __future__ import annotations
+
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+HOME = Path(__file__).resolve().parent / "tmp" / "home"
+BOLT, HTTP = 27687, 27474
+
+
+def server(fresh: bool = False):
+    """The benchmark server (``fresh``: stopped and its home deleted first)."""
+    from toolkit.server import ManagedNeo4j, ServerConfig
+
+    managed = ManagedNeo4j(ServerConfig(home=HOME, bolt_port=BOLT, http_port=HTTP))
+    if fresh and HOME.exists():
+        managed.stop()
+        shutil.rmtree(HOME)
+    return managed
+
+
+def settings():
+    from toolkit.settings import resolve
+
+    return resolve(env={"KGTOOL_HOME": str(HOME), "KGTOOL_BOLT_PORT": str(BOLT), "KGTOOL_HTTP_PORT": str(HTTP)})
+
+
+@contextmanager
+def empty_graph() -> Iterator[object]:
+    """Connect to the running benchmark server, empty the graph and apply the schema."""
+    from toolkit import cypher
+    from toolkit.graph.db import connect
+    from toolkit.graph.schema_init import apply_schema
+
+    with connect(settings()) as graph:
+        graph.run_autocommit(cypher.load("write/delete_all"))
+        apply_schema(graph)
+        yield graph

@@ -1,0 +1,199 @@
+"""The planted world: genes, mechanisms (targets, pathway genes, signal weights) and compounds."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from toolkit.demo.molecules import FRAGMENTS, Fragment, make_molecules
+from toolkit.demo.spec import STREAM_DESIGN, STREAM_MOLECULES, DemoSpec, rng_for
+
+ENTREZ_BASE = 900001  # synthetic Entrez ids start here (never collide with real human genes)
+PERT_BASE = 90000001  # synthetic BRD-K ids start here
+
+# One protein class per MoA (same order as FRAGMENTS: the HDAC inhibitors carry hydroxamic acids).
+MOA_CLASSES: tuple[tuple[str, str], ...] = (
+    ("HDAC", "inhibitor"),
+    ("carbonic anhydrase", "inhibitor"),
+    ("kinase", "inhibitor"),
+    ("nuclear receptor", "antagonist"),
+    ("protease", "inhibitor"),
+    ("PI3K", "inhibitor"),
+    ("GPCR", "antagonist"),
+    ("topoisomerase", "inhibitor"),
+    ("proteasome", "inhibitor"),
+    ("ion channel", "blocker"),
+    ("tubulin", "inhibitor"),
+    ("bromodomain", "inhibitor"),
+    ("phosphatase", "inhibitor"),
+    ("dopamine receptor", "antagonist"),
+    ("methyltransferase", "inhibitor"),
+    ("HSP90", "inhibitor"),
+)
+assert len(MOA_CLASSES) == len(FRAGMENTS)
+MAX_MOAS = len(FRAGMENTS)
+
+TARGET_WEIGHT = -1.0  # knockdown-like: targets go down hardest
+PATHWAY_WEIGHT_RANGE = (0.5, 0.8)  # |weight| of the other pathway genes
+STRENGTH_RANGE = (0.7, 1.3)  # per-compound potency
+
+
+@dataclass(frozen=True)
+class Genes:
+    entrez: np.ndarray  # int64, ascending
+    symbols: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.symbols)
+
+    def ensembl(self, i: int) -> str:
+        return f"ENSG9{i + 1:010d}"
+
+
+@dataclass(frozen=True)
+class PlantedMoa:
+    index: int
+    name: str  # e.g. "DEMO kinase C inhibitor"
+    slug: str  # e.g. "kinase-c-inhibitor"
+    gene_class: str
+    letter: str
+    fragment: Fragment
+    pathway: np.ndarray  # gene indices; the first targets_per_moa are the targets
+    weights: np.ndarray  # float, aligned with pathway
+    n_targets: int
+
+    @property
+    def targets(self) -> np.ndarray:
+        return self.pathway[: self.n_targets]
+
+
+@dataclass(frozen=True)
+class Compound:
+    pert_id: str
+    cmap_name: str
+    moa: int  # index of the true MoA (hidden in compounds.tsv when not labelled)
+    labelled: bool
+    targets: tuple[int, ...]  # gene indices listed in compounds.tsv (empty if unlabelled)
+    smiles: str
+    inchi_key: str
+    strength: float
+
+
+@dataclass(frozen=True)
+class Design:
+    spec: DemoSpec
+    genes: Genes
+    moas: tuple[PlantedMoa, ...]
+    compounds: tuple[Compound, ...]  # sorted by pert_id
+    cells: tuple[str, ...]
+    dose_factors: tuple[float, ...]  # aligned with spec.doses
+
+    def weight_matrix(self) -> np.ndarray:
+        """(n_moas + 1, n_genes) float32 signal weights; the last row (filler) is all zero."""
+        w = np.zeros((len(self.moas) + 1, len(self.genes)), dtype=np.float32)
+        for m in self.moas:
+            w[m.index, m.pathway] = m.weights
+        return w
+
+
+def dose_factor(dose: float, max_dose: float) -> float:
+    """Log-scaled: 1 at the top dose, 0.3 lower per 10-fold dilution, never below 0.25."""
+    return round(min(1.0, max(0.25, 1.0 + 0.3 * math.log10(dose / max_dose))), 4)
+
+
+def _slug(text: str) -> str:
+    return "-".join(text.lower().replace("/", " ").split())
+
+
+def build_design(spec: DemoSpec) -> Design:
+    spec.validate(MAX_MOAS)
+    rng = rng_for(spec.seed, STREAM_DESIGN)
+    width = max(4, len(str(spec.n_genes)))
+    genes = Genes(
+        entrez=np.arange(ENTREZ_BASE, ENTREZ_BASE + spec.n_genes, dtype=np.int64),
+        symbols=tuple(f"DG{i + 1:0{width}d}" for i in range(spec.n_genes)),
+    )
+
+    # Disjoint pathway gene sets, scattered over the gene list.
+    chosen = rng.permutation(spec.n_genes)[: spec.n_moas * spec.pathway_size]
+    moas = []
+    for m in range(spec.n_moas):
+        pathway = chosen[m * spec.pathway_size : (m + 1) * spec.pathway_size].astype(np.int64)
+        n_other = spec.pathway_size - spec.targets_per_moa
+        signs = np.where(rng.random(n_other) < 0.5, -1.0, 1.0)
+        mags = rng.uniform(*PATHWAY_WEIGHT_RANGE, size=n_other)
+        weights = np.concatenate([np.full(spec.targets_per_moa, TARGET_WEIGHT), np.round(signs * mags, 4)])
+        gene_class, action = MOA_CLASSES[m]
+        letter = chr(ord("A") + m)
+        name = f"DEMO {gene_class} {letter} {action}"
+        moas.append(
+            PlantedMoa(
+                index=m,
+                name=name,
+                slug=_slug(f"{gene_class} {letter} {action}"),
+                gene_class=gene_class,
+                letter=letter,
+                fragment=FRAGMENTS[m],
+                pathway=pathway,
+                weights=weights,
+                n_targets=spec.targets_per_moa,
+            )
+        )
+
+    molecules = make_molecules([spec.compounds_per_moa] * spec.n_moas, rng_for(spec.seed, STREAM_MOLECULES))
+
+    # Unlabelled compounds: about 1 in 12, never the first compound of a MoA.
+    n_total = spec.n_compounds
+    cpm = spec.compounds_per_moa
+    candidates = np.asarray([m * cpm + k for m in range(spec.n_moas) for k in range(1, cpm)], dtype=np.int64)
+    n_unlabelled = min(n_total // 12, candidates.size)
+    hidden: set[int] = set()
+    if n_unlabelled:
+        hidden = set(rng.choice(candidates, size=n_unlabelled, replace=False).tolist())
+
+    pert_numbers = rng.permutation(n_total) + PERT_BASE
+    strengths = np.round(rng.uniform(*STRENGTH_RANGE, size=n_total), 4)
+    raw = []
+    for m, moa in enumerate(moas):
+        for k in range(spec.compounds_per_moa):
+            i = m * spec.compounds_per_moa + k
+            extra = rng.permutation(spec.targets_per_moa - 1)[: int(rng.integers(0, spec.targets_per_moa))] + 1
+            targets = tuple(int(moa.pathway[t]) for t in sorted([0, *extra.tolist()]))
+            pert_id = f"BRD-K{int(pert_numbers[i]):08d}"
+            raw.append((pert_id, m, i not in hidden, targets, molecules[m][k], float(strengths[i])))
+    raw.sort(key=lambda r: r[0])
+
+    counters = [0] * spec.n_moas
+    n_unknown = 0
+    compounds = []
+    for pert_id, m, labelled, targets, mol, strength in raw:
+        if labelled:
+            counters[m] += 1
+            cmap_name = f"demo-{moas[m].slug}-{counters[m]}"
+        else:
+            n_unknown += 1
+            cmap_name = f"demo-unknown-{n_unknown}"
+        compounds.append(
+            Compound(
+                pert_id=pert_id,
+                cmap_name=cmap_name,
+                moa=m,
+                labelled=labelled,
+                targets=targets if labelled else (),
+                smiles=mol.smiles,
+                inchi_key=mol.inchi_key,
+                strength=strength,
+            )
+        )
+
+    max_dose = max(spec.doses)
+    return Design(
+        spec=spec,
+        genes=genes,
+        moas=tuple(moas),
+        compounds=tuple(compounds),
+        cells=tuple(f"DEMOCELL{c + 1}" for c in range(spec.n_cells)),
+        dose_factors=tuple(dose_factor(d, max_dose) for d in spec.doses),
+    )
