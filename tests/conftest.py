@@ -5,7 +5,6 @@ cannot be started is a test failure, never a skip."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 

@@ -31,8 +31,7 @@ def command() -> None:
 def start(ctx: click.Context, timeout: float) -> None:
     """Install (first time) and start the managed Neo4j, then wait until it answers."""
     server = _server(ctx.find_root().obj)
-    click.echo("starting the managed Neo4j (the first start downloads it with Maven) …", err=True)
-    status = server.start(timeout=timeout)
+    status = server.start(timeout=timeout, progress=lambda message: click.echo(message, err=True))
     click.echo(f"Neo4j {status.version} is running (pid {status.pid})")
     click.echo(f"  bolt:    {status.bolt_uri}  user neo4j, password in {server.password_file}")
     click.echo(f"  browser: {status.browser_url}")
