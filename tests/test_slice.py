@@ -110,7 +110,7 @@ def test_the_example_third_party_model_trains_and_writes_back(demo, session_grap
     from toolkit.models import TrainConfig
     from toolkit.train.pipeline import train
 
-    run = train(session_graph, settings, "linear_softmax", TrainConfig(epochs=20, seed=1))
+    run = train(session_graph, settings, "linear_softmax", TrainConfig(epochs=60, lr=1e-2, seed=1))
     assert run.plugin == "linear_softmax" and run.status == "completed"
     assert run.metrics["test_compound_accuracy"] > 0.5  # 3 balanced MoAs: chance is 1/3
     n = _one(session_graph, "MATCH (:Run {run_id: $r})-[:PREDICTED]->(p) RETURN count(p) AS n", r=run.run_id)["n"]

@@ -23,5 +23,5 @@ def command(ctx: click.Context, kind: str | None, limit: int, fmt: str) -> None:
     for row in rows:
         metrics = json.loads(row.pop("metrics") or "{}")
         row["metrics"] = ", ".join(f"{k}={v:.3g}" for k, v in sorted(metrics.items())
-                                   if isinstance(v, float) and ("f1" in k or "accuracy" in k or "precision" in k))
+                                   if isinstance(v, float) and k.startswith("test_compound_") and not k.endswith("_n"))
     print_table(rows, fmt)

@@ -44,9 +44,9 @@ def demo_loads(data_dir: Path) -> list[tuple[str, list[Path]]]:
     ]
 
 
-def planted_precision(graph: Graph, explain_run: str, truth: Any, k: int = 20) -> tuple[float, int]:
-    """Mean fraction of each explained prediction's top-k genes that lie in the planted pathway
-    (targets included) of the compound's true MoA, read back from the graph's EXPLAINS edges."""
+def planted_precision(graph: Graph, explain_run: str, truth: Any, k: int = 20) -> dict[str, float]:
+    """Per explained compound: the fraction of its top-k genes that lie in the planted pathway
+    (targets included) of its true MoA, read back from the graph's EXPLAINS edges."""
     from toolkit import cypher
 
     rows = graph.read(cypher.load("export/explained_genes"), run_id=explain_run)
@@ -54,14 +54,12 @@ def planted_precision(graph: Graph, explain_run: str, truth: Any, k: int = 20) -
     for r in rows:
         if r["rank"] <= k:
             by_compound.setdefault(r["pert_id"], []).append(r["entrez_id"])
-    scores = []
-    for compound, genes in by_compound.items():
+    out = {}
+    for compound, genes in sorted(by_compound.items()):
         moa = truth.true_moa_of(compound)
-        if moa is None:
-            continue
-        planted = set(truth.moa(moa).pathway_entrez)
-        scores.append(len(planted.intersection(genes)) / k)
-    return (sum(scores) / len(scores) if scores else 0.0), len(scores)
+        if moa is not None:
+            out[compound] = len(set(truth.moa(moa).pathway_entrez).intersection(genes)) / k
+    return out
 
 
 def run_demo(graph: Graph, settings: Settings, data_dir: Path, spec: Any = None, epochs: int = 60, seed: int = 0,
@@ -101,12 +99,15 @@ def run_demo(graph: Graph, settings: Settings, data_dir: Path, spec: Any = None,
     tic = time.perf_counter()
     explained = explain(graph, settings, run.run_id, "integrated_gradients", top_k=20, seed=seed)
     timings["explain_s"] = time.perf_counter() - tic
-    precision, n = planted_precision(graph, explained.run_id, truth)
+    per_compound = planted_precision(graph, explained.run_id, truth)
+    precision = sum(per_compound.values()) / max(len(per_compound), 1)
     random_precision = spec.pathway_size / spec.n_genes
-    say(f"explained {n} predictions (run {explained.run_id}): {precision:.2f} of the top-20 genes are planted "
+    say(f"explained {len(per_compound)} predictions (run {explained.run_id}): {precision:.2f} of the top-20 genes "
+        f"are planted "
         f"mechanism genes (random ranking: {random_precision:.3f})")
 
-    compound = truth.moas[0].compounds[-1]
+    labelled = {c for m in truth.moas for c in m.compounds}
+    compound = next(c for c in per_compound if c in labelled)  # a held-out compound that was explained
     rows = run_hypothesis(graph, HYPOTHESIS, {"compound": compound, "top": 20, "limit": 5})
     return DemoResult(
         data_dir=data_dir, load_runs=tuple(load_runs), train_run=run.run_id, explain_run=explained.run_id,

@@ -1,0 +1,568 @@
+"""The bulk path for FIRST loads: batches -> neo4j-admin CSV files -> ``database import full``.
+
+It gives the graph :class:`toolkit.graph.writer.GraphWriter` would give on an empty database:
+
+* node rows with the same key are merged, property by property, the last row winning (a ``None``
+  value removes the property, as ``SET n += row`` does);
+* a relationship endpoint without a node row becomes a node with just its key;
+* undirected relationship types are stored smaller key first, one relationship per pair;
+* rows with the same (start, type, end) are one relationship, their properties merged the same way.
+
+The import replaces the whole database, so it refuses a database that holds nodes unless
+``force=True``. neo4j-admin writes into a staging data directory; only a successful import is
+swapped in, so a failed import leaves the database as it was. The server is stopped for the import
+and started again in any case; then the schema (constraints, indexes) is applied.
+
+Values a CSV file cannot express (empty lists, a list holding just ``""``, temporal values,
+property names that are not plain identifiers) are set after the import with stored Cypher, the
+same ``SET += `` the writer uses.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import math
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from toolkit import cypher
+from toolkit.errors import InputDataError, ServerError
+from toolkit.graph.batches import Batch, NodeBatch, RelBatch
+from toolkit.graph.db import Graph, connect
+from toolkit.graph.schema_init import apply_schema
+from toolkit.schema import NodeLabel, RelType
+from toolkit.server.manager import ManagedNeo4j
+from toolkit.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+# Array delimiters tried in order: the first one no string-list element contains is used.
+ARRAY_DELIMITERS = (";", "|", "\x1f", "\x1e", "\x1d", "\x1c", "\x07")
+STAGING_DIR_NAME = "bulk-import-staging"
+FIXUP_CHUNK = 10_000
+_INT64 = (-(2**63), 2**63 - 1)
+_PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_TEMPORAL = (_dt.date, _dt.datetime, _dt.time, _dt.timedelta)
+_FIXUP = "cypher"  # the column token of a value that only Cypher can store
+
+
+@dataclass(frozen=True)
+class BulkReport:
+    """What one bulk import wrote and how long it took."""
+
+    nodes: int
+    relationships: int
+    seconds_total: float
+    seconds_import: float
+
+    @property
+    def records(self) -> int:
+        return self.nodes + self.relationships
+
+
+# -- merging batches with the writer's semantics ------------------------------------------------
+
+
+def _merge_props(target: dict[str, Any], update: dict[str, Any]) -> None:
+    """``SET target += update``: later values win, ``None`` removes the property."""
+    for name, value in update.items():
+        if value is None:
+            target.pop(name, None)
+        else:
+            target[name] = value
+
+
+@dataclass
+class _Plan:
+    """The merged graph: nodes by label and key, relationships by (type, start, end) and pair."""
+
+    nodes: dict[NodeLabel, dict[Any, dict[str, Any]]] = field(default_factory=dict)
+    rels: dict[tuple[RelType, NodeLabel, NodeLabel], dict[tuple[Any, Any], dict[str, Any]]] = field(
+        default_factory=dict
+    )
+    key_types: dict[NodeLabel, type] = field(default_factory=dict)
+
+    def _check_key(self, label: NodeLabel, key: Any) -> None:
+        if isinstance(key, bool) or not isinstance(key, (int, str)):
+            raise InputDataError(
+                "bulk import", f"{label.value} key {key!r}", f"key values must be int or str, not {type(key).__name__}",
+                "convert the keys in the source plugin or load with the graph writer",
+            )
+        kind = str if isinstance(key, str) else int
+        known = self.key_types.setdefault(label, kind)
+        if known is not kind:
+            raise InputDataError(
+                "bulk import", f"{label.value} key {key!r}",
+                f"{label.value}.{label.key} mixes {known.__name__} and {kind.__name__} keys",
+                "give every key of a label the same type in the source plugin",
+            )
+        if kind is int:
+            _check_int(key, f"{label.value} key {key!r}")
+
+    def node(self, label: NodeLabel, key: Any) -> dict[str, Any]:
+        by_key = self.nodes.setdefault(label, {})
+        props = by_key.get(key)
+        if props is None:
+            self._check_key(label, key)
+            props = by_key[key] = {label.key: key}
+        return props
+
+    def add(self, batch: Batch) -> None:
+        if isinstance(batch, NodeBatch):
+            key_name = batch.label.key
+            for row in batch.rows:
+                _merge_props(self.node(batch.label, row[key_name]), row)
+            return
+        group = self.rels.setdefault((batch.rel_type, batch.start, batch.end), {})
+        undirected = batch.rel_type.undirected
+        for row in batch.rows:
+            start, end = row["start"], row["end"]
+            self.node(batch.start, start)  # first, so that mixed key types are a clear error
+            self.node(batch.end, end)
+            if undirected and end < start:
+                start, end = end, start
+            props = group.get((start, end))
+            if props is None:
+                props = group[(start, end)] = {}
+            _merge_props(props, row.get("props") or {})
+
+
+# -- typing values as CSV columns ---------------------------------------------------------------
+
+
+def _check_int(value: int, where: str) -> None:
+    if not _INT64[0] <= value <= _INT64[1]:
+        raise InputDataError("bulk import", where, f"integer {value} does not fit a 64-bit property",
+                             "store it as a string or a float")
+
+
+def _token(value: Any, delimiter: str, where: str) -> str:
+    """The CSV column type of ``value`` (``long``, ``string[]``, ...), or ``_FIXUP`` for Cypher-only values."""
+    kind = type(value)
+    if kind is str:
+        return "string"
+    if kind is bool:
+        return "boolean"
+    if kind is int:
+        _check_int(value, where)
+        return "long"
+    if kind is float:
+        return "double"
+    if kind is list or kind is tuple:
+        if not value:
+            return _FIXUP  # an empty CSV field is "no property", not an empty list
+        kinds = {type(x) for x in value}
+        if kinds == {str}:
+            if len(value) == 1 and value[0] == "":
+                return _FIXUP  # "" would read back as no property
+            if any(delimiter in x for x in value):
+                return _FIXUP
+            return "string[]"
+        if kinds == {bool}:
+            return "boolean[]"
+        if kinds <= {int, float}:
+            for x in value:
+                if type(x) is int:
+                    _check_int(x, where)
+            return "double[]" if float in kinds else "long[]"
+        raise InputDataError("bulk import", where, f"list {value!r:.80} mixes types or holds nulls/maps",
+                             "Neo4j stores only lists of one simple type; fix the source plugin")
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, _TEMPORAL) or type(value).__module__.startswith("neo4j."):
+        return _FIXUP
+    raise InputDataError("bulk import", where, f"value {value!r:.80} of type {kind.__name__} cannot be a property",
+                         "convert it to a string, number, boolean or list of those in the source plugin")
+
+
+def _float_text(value: float) -> str:
+    if math.isfinite(value):
+        return repr(value)
+    if math.isnan(value):
+        return "NaN"
+    return "Infinity" if value > 0 else "-Infinity"
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _cell(value: Any, token: str, delimiter: str) -> str:
+    if token == "string":
+        return _quote(value)
+    if token == "long":
+        return str(value)
+    if token == "double":
+        return _float_text(value)
+    if token == "boolean":
+        return "true" if value else "false"
+    if token == "string[]":
+        return _quote(delimiter.join(value))
+    if token == "long[]":
+        return delimiter.join(str(x) for x in value)
+    if token == "double[]":
+        return delimiter.join(_float_text(float(x)) for x in value)
+    return delimiter.join("true" if x else "false" for x in value)  # boolean[]
+
+
+def _key_text(key: Any) -> str:
+    return str(key) if type(key) is int else _quote(str(key))
+
+
+@dataclass
+class _Shard:
+    """Rows that fit one CSV header: each column has one type in all of them."""
+
+    columns: dict[str, str] = field(default_factory=dict)
+    rows: list[tuple[Any, dict[str, Any]]] = field(default_factory=list)
+
+    def fits(self, tokens: dict[str, str]) -> bool:
+        columns = self.columns
+        return all(columns.get(name, token) == token for name, token in tokens.items())
+
+
+def _split(
+    entities: Iterable[tuple[Any, dict[str, Any]]], skip: str | None, delimiter: str, where: str,
+) -> tuple[list[_Shard], list[tuple[Any, dict[str, Any]]]]:
+    """Group entities into shards of compatible column types; return them and the Cypher-only values."""
+    shards = [_Shard()]
+    fixups: list[tuple[Any, dict[str, Any]]] = []
+    for ident, props in entities:
+        tokens: dict[str, str] = {}
+        later: dict[str, Any] = {}
+        for name, value in props.items():
+            if name == skip:
+                continue
+            token = _token(value, delimiter, f"{where} {ident!r} property {name!r}")
+            if token == _FIXUP or not _PLAIN_NAME.match(name):
+                later[name] = value
+            else:
+                tokens[name] = token
+        if later:
+            fixups.append((ident, later))
+            props = {name: props[name] for name in tokens}
+        for shard in shards:
+            if shard.fits(tokens):
+                break
+        else:
+            shard = _Shard()
+            shards.append(shard)
+        shard.columns.update(tokens)
+        shard.rows.append((ident, props))
+    return [s for s in shards if s.rows], fixups
+
+
+def _needs_multiline(plan: _Plan) -> bool:
+    def has_newline(value: Any) -> bool:
+        if isinstance(value, str):
+            return "\n" in value or "\r" in value
+        if isinstance(value, (list, tuple)):
+            return any(isinstance(x, str) and ("\n" in x or "\r" in x) for x in value)
+        return False
+
+    for by_key in plan.nodes.values():
+        for props in by_key.values():
+            if any(has_newline(v) for v in props.values()):
+                return True
+    for group in plan.rels.values():
+        for (start, end), props in group.items():
+            if has_newline(start) or has_newline(end) or any(has_newline(v) for v in props.values()):
+                return True
+    return False
+
+
+def _array_delimiter(plan: _Plan) -> str:
+    """The first candidate no string-list element contains (lists that still do are set by Cypher)."""
+    present: set[str] = set()
+    candidates = ARRAY_DELIMITERS
+
+    def scan(props: dict[str, Any]) -> None:
+        for value in props.values():
+            if isinstance(value, (list, tuple)):
+                for x in value:
+                    if isinstance(x, str):
+                        for c in candidates:
+                            if c in x:
+                                present.add(c)
+
+    for by_key in plan.nodes.values():
+        for props in by_key.values():
+            scan(props)
+    for group in plan.rels.values():
+        for props in group.values():
+            scan(props)
+    return next((c for c in candidates if c not in present), candidates[0])
+
+
+# -- writing the files --------------------------------------------------------------------------
+
+
+@dataclass
+class _Files:
+    nodes: list[tuple[str, Path]] = field(default_factory=list)  # (label, file)
+    rels: list[tuple[str, Path]] = field(default_factory=list)  # (type, file)
+    node_fixups: dict[NodeLabel, list[dict[str, Any]]] = field(default_factory=dict)
+    rel_fixups: dict[tuple[RelType, NodeLabel, NodeLabel], list[dict[str, Any]]] = field(default_factory=dict)
+    multiline: bool = False
+    array_delimiter: str = ";"
+
+
+def _write_shard(path: Path, head: list[str], shard: _Shard, ident_text: Any, delimiter: str) -> None:
+    names = sorted(shard.columns)
+    columns = [(name, shard.columns[name]) for name in names]
+    header = ",".join(head + [f"{name}:{token}" for name, token in columns])
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        out.write(header + "\n")
+        lines: list[str] = []
+        for ident, props in shard.rows:
+            cells = [ident_text(ident)]
+            for name, token in columns:
+                value = props.get(name)
+                cells.append("" if value is None else _cell(value, token, delimiter))
+            lines.append(",".join(cells))
+            if len(lines) >= 50_000:
+                out.write("\n".join(lines) + "\n")
+                lines.clear()
+        if lines:
+            out.write("\n".join(lines) + "\n")
+
+
+def write_csv(plan: _Plan, work_dir: Path) -> _Files:
+    """Write one CSV file per label and per relationship type (more only where a property's type varies)."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    for old in work_dir.glob("*.csv"):
+        old.unlink()
+    files = _Files(multiline=_needs_multiline(plan), array_delimiter=_array_delimiter(plan))
+    delimiter = files.array_delimiter
+    for label, by_key in plan.nodes.items():
+        id_type = "{id-type:long}" if plan.key_types.get(label) is int else ""
+        head = [f"{label.key}:ID({label.value}){id_type}"]
+        shards, fixups = _split(by_key.items(), label.key, delimiter, label.value)
+        for i, shard in enumerate(shards):
+            path = work_dir / f"nodes-{label.value}-{i}.csv"
+            _write_shard(path, head, shard, _key_text, delimiter)
+            files.nodes.append((label.value, path))
+        if fixups:
+            files.node_fixups[label] = [{"key": key, "props": props} for key, props in fixups]
+    for (rel_type, start, end), group in plan.rels.items():
+        if not group:
+            continue
+        head = [f":START_ID({start.value})", f":END_ID({end.value})"]
+        where = f"{rel_type.value} {start.value}->{end.value}"
+        shards, fixups = _split(group.items(), None, delimiter, where)
+        for i, shard in enumerate(shards):
+            path = work_dir / f"rels-{rel_type.value}-{start.value}-{end.value}-{i}.csv"
+            _write_shard(path, head, shard, lambda pair: f"{_key_text(pair[0])},{_key_text(pair[1])}", delimiter)
+            files.rels.append((rel_type.value, path))
+        if fixups:
+            files.rel_fixups[(rel_type, start, end)] = [
+                {"start": pair[0], "end": pair[1], "props": props} for pair, props in fixups
+            ]
+    return files
+
+
+# -- running neo4j-admin ------------------------------------------------------------------------
+
+
+def _delimiter_option(char: str) -> str:
+    return char if char.isprintable() and char not in " ," else f"U+{ord(char):04X}"
+
+
+def import_args(files: _Files, database: str, staging: Path, work_dir: Path) -> list[str]:
+    """The ``neo4j-admin`` arguments (after ``database import full``); the database name comes first
+    because ``--nodes``/``--relationships`` take a variable number of files."""
+    conf = work_dir / "import.conf"
+    conf.write_text(f"server.directories.data={staging}\n", encoding="utf-8")
+    args = [
+        database, "--verbose", "--overwrite-destination=true", f"--additional-config={conf}",
+        f"--report-file={work_dir / 'import.report'}", "--bad-tolerance=0",
+        "--delimiter=,", f"--array-delimiter={_delimiter_option(files.array_delimiter)}", '--quote="',
+        "--legacy-style-quoting=false", "--ignore-empty-strings=false", "--trim-strings=false",
+        f"--multiline-fields={'true' if files.multiline else 'false'}",
+    ]
+    args += [f"--nodes={label}={path}" for label, path in files.nodes]
+    args += [f"--relationships={rel}={path}" for rel, path in files.rels]
+    return args
+
+
+_SKIP = re.compile(
+    r"^(at |\.\.\. \d+ more|\.{10}|WARNING Import failed|Run with '--verbose'|Executing command line|"
+    r"VM |JIT |Configuration files|-{5}|org\.neo4j\.cli\.CommandFailedException: Error importing csv file)"
+)
+
+
+def admin_error(output: str) -> str:
+    """neo4j-admin's most telling error line: the bad field's ``original error`` with its file and
+    line, else the innermost ``Caused by``, else the last error-looking line."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    for i in range(len(lines) - 1, -1, -1):
+        if lines[i].startswith("original error:"):
+            message = lines[i][len("original error:"):].strip()
+            for back in range(i - 1, max(i - 6, -1), -1):
+                found = re.search(r"source:([^,\]]+), position:\d+, line:(\d+)", lines[back])
+                if found:
+                    return _short(f"{Path(found.group(1)).name}, neo4j-admin line {found.group(2)}: {message}")
+            return _short(message)
+    causes = [line for line in lines if line.startswith("Caused by:")]
+    if causes:
+        text = causes[-1][len("Caused by:"):].strip()
+        return _short(re.sub(r"^[\w.$]+(Exception|Error): ", "", text))
+    meaningful = [line for line in lines if not _SKIP.match(line)]
+    errors = [line for line in meaningful if re.search(r"ERROR|Error|Exception|Invalid|FATAL|failed", line)]
+    return _short((errors or meaningful or ["no output"])[-1])
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= 400 else text[:397] + "..."
+
+
+def _database_dirs(data_dir: Path, database: str) -> tuple[Path, Path]:
+    """A database's store and transaction-log directories under a data directory."""
+    return data_dir / "databases" / database, data_dir / "transactions" / database
+
+
+def _swap_in(server: ManagedNeo4j, staging: Path, database: str) -> None:
+    """Replace the database's store and transaction logs with the imported ones (server stopped)."""
+    pairs = list(zip(_database_dirs(staging, database), _database_dirs(server.data_dir, database)))
+    replaced = staging / "replaced"
+    replaced.mkdir(parents=True, exist_ok=True)
+    backups: list[tuple[Path, Path]] = []
+    installed: list[Path] = []
+    try:
+        for i, (_, live) in enumerate(pairs):
+            if live.exists():
+                backup = replaced / f"{i}-{live.name}"
+                shutil.move(str(live), str(backup))
+                backups.append((backup, live))
+        for new, live in pairs:
+            if new.exists():
+                live.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(str(new), str(live))
+                installed.append(live)
+    except OSError as exc:
+        for live in installed:
+            shutil.rmtree(live, ignore_errors=True)
+        for backup, live in backups:
+            if not live.exists():
+                shutil.move(str(backup), str(live))
+        raise ServerError(
+            f"could not move the imported database into {server.data_dir}: {exc}; the old database was put back, "
+            "free disk space or fix the permissions and retry"
+        ) from exc
+
+
+def _settings(server: ManagedNeo4j, database: str) -> Settings:
+    cfg = server.config
+    return Settings(home=cfg.home, bolt_port=cfg.bolt_port, http_port=cfg.http_port, database=database,
+                    heap=cfg.heap, pagecache=cfg.pagecache)
+
+
+def _node_count(graph: Graph) -> int:
+    return int(graph.read(cypher.load("export/node_count"))[0]["nodes"])
+
+
+def _apply_fixups(graph: Graph, files: _Files) -> None:
+    for label, rows in files.node_fixups.items():
+        statement = cypher.render("write/bulk_fix_nodes", label=label.value, key=label.key)
+        for i in range(0, len(rows), FIXUP_CHUNK):
+            graph.write(statement, rows=rows[i : i + FIXUP_CHUNK])
+    for (rel_type, start, end), rows in files.rel_fixups.items():
+        statement = cypher.render("write/bulk_fix_rels", start=start.value, start_key=start.key, end=end.value,
+                                  end_key=end.key, rel=rel_type.value)
+        for i in range(0, len(rows), FIXUP_CHUNK):
+            graph.write(statement, rows=rows[i : i + FIXUP_CHUNK])
+    n = sum(len(r) for r in files.node_fixups.values()) + sum(len(r) for r in files.rel_fixups.values())
+    if n:
+        logger.info("set the properties CSV cannot express on %d nodes/relationships with Cypher", n)
+
+
+def bulk_import(
+    server: ManagedNeo4j,
+    batches: Iterable[Batch],
+    work_dir: Path,
+    database: str = "neo4j",
+    *,
+    force: bool = False,
+) -> BulkReport:
+    """Replace ``database`` with the graph of ``batches`` via ``neo4j-admin database import full``.
+
+    The CSV files and the import report are left in ``work_dir``. Refuses (ServerError) when the
+    database holds nodes, unless ``force``. Every failure is a one-line :class:`ServerError`; the
+    server is running again afterwards either way.
+    """
+    started = time.perf_counter()
+    work_dir = Path(work_dir).absolute()
+    if "," in str(work_dir):
+        raise ServerError(f"bulk import work directory {work_dir} contains a comma, which neo4j-admin reads as "
+                          "a file separator; use another directory")
+    settings = _settings(server, database)
+    server.start()
+    with connect(settings) as graph:
+        existing = _node_count(graph)
+    if existing and not force:
+        raise ServerError(
+            f"database {database!r} at {server.bolt_uri} already holds {existing} nodes and bulk import replaces "
+            "the whole database; load with the graph writer instead, or pass force=True (--force) to replace it"
+        )
+
+    plan = _Plan()
+    for batch in batches:
+        plan.add(batch)
+    n_nodes = sum(len(by_key) for by_key in plan.nodes.values())
+    n_rels = sum(len(group) for group in plan.rels.values())
+    files = write_csv(plan, work_dir)
+    del plan
+    logger.info("wrote %d node and %d relationship CSV files (%d nodes, %d relationships) to %s",
+                len(files.nodes), len(files.rels), n_nodes, n_rels, work_dir)
+
+    staging = server.neo4j_home / STAGING_DIR_NAME
+    shutil.rmtree(staging, ignore_errors=True)
+    cmd = server.admin_command("database", "import", "full", *import_args(files, database, staging, work_dir))
+    logger.info("bulk import: %s", " ".join(cmd))
+    server.stop()
+    seconds_import = 0.0
+    failure: str | None = None
+    try:
+        tic = time.perf_counter()
+        try:
+            proc = subprocess.run(cmd, env=server.admin_env(), cwd=work_dir, capture_output=True, text=True,
+                                  check=False)
+        except OSError as exc:
+            failure = f"could not run neo4j-admin: {exc}"
+        else:
+            seconds_import = time.perf_counter() - tic
+            (work_dir / "import.log").write_text(proc.stdout + "\n" + proc.stderr, encoding="utf-8")
+            if proc.returncode != 0:
+                failure = admin_error(proc.stdout + "\n" + proc.stderr)
+            else:
+                _swap_in(server, staging, database)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        try:
+            server.start()
+        except ServerError as exc:
+            if failure is None:
+                raise
+            raise ServerError(f"neo4j-admin import failed ({failure}) and Neo4j did not start again: {exc}") from exc
+    if failure is not None:
+        raise ServerError(
+            f"neo4j-admin import failed: {failure}; the database was left as it was - see "
+            f"{work_dir / 'import.log'} and the CSV files there, fix the data or load with the graph writer"
+        )
+
+    with connect(settings) as graph:
+        apply_schema(graph)
+        _apply_fixups(graph, files)
+    report = BulkReport(nodes=n_nodes, relationships=n_rels, seconds_total=time.perf_counter() - started,
+                        seconds_import=seconds_import)
+    logger.info("bulk import of %d nodes and %d relationships took %.1f s (neo4j-admin %.1f s)",
+                report.nodes, report.relationships, report.seconds_total, report.seconds_import)
+    return report
