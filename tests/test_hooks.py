@@ -149,7 +149,7 @@ def test_kgtool_after_explain(recorder):
 def test_every_hook_has_a_test_and_is_in_the_readme():
     readme = (REPO / "README.md").read_text()
     names = [n for n in vars(hookspecs) if n.startswith("kgtool_")]
-    assert len(names) == 11
+    assert len(names) == 10
     this = sys.modules[__name__]
     for name in names:
         assert callable(getattr(this, f"test_{name}", None)), f"no test_{name}"
