@@ -19,6 +19,8 @@ class LoadOptions:
     min_score: int = 0  # STRING: keep interactions with combined_score >= min_score (0..1000)
     top_k: int = 50  # signatures: up/down-regulated genes linked per signature
     chunk_signatures: int = 2_000  # signatures: GCTX columns read per slice
+    qc_only: bool = False  # signatures: keep qc_pass == 1 only
+    propagate: bool = False  # go: also annotate every ancestor term (evidence "propagated")
 
 
 class Source(ABC):

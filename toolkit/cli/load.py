@@ -16,14 +16,17 @@ from toolkit.cli.common import open_graph
 @click.option("--min-score", default=0, show_default=True, help="STRING: minimum combined score (0-1000).")
 @click.option("--top-k", default=50, show_default=True, help="Signatures: up/down genes linked per signature.")
 @click.option("--batch-size", default=5000, show_default=True, help="Rows per write transaction.")
+@click.option("--qc-only", is_flag=True, help="Signatures: keep qc_pass == 1 only.")
+@click.option("--propagate", is_flag=True, help="GO: annotate genes to every ancestor term too.")
 @click.pass_context
 def command(ctx: click.Context, source: str, paths: tuple[Path, ...], lenient: bool, min_score: int,
-            top_k: int, batch_size: int) -> None:
+            top_k: int, batch_size: int, qc_only: bool, propagate: bool) -> None:
     """Load files with a source plugin (see `kgtool plugins` for the sources)."""
     from toolkit.load import load
     from toolkit.sources import LoadOptions
 
-    options = LoadOptions(lenient=lenient, min_score=min_score, top_k=top_k, batch_size=batch_size)
+    options = LoadOptions(lenient=lenient, min_score=min_score, top_k=top_k, batch_size=batch_size,
+                          qc_only=qc_only, propagate=propagate)
     with open_graph(ctx) as graph:
         report = load(graph, ctx.find_root().obj, source, list(paths), options, progress=True)
     click.echo(report.summary())

@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
-import math
 import re
 import shutil
 import subprocess
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -116,104 +115,129 @@ class _Plan:
 
     def add(self, batch: Batch) -> None:
         if isinstance(batch, NodeBatch):
-            key_name = batch.label.key
-            for row in batch.rows:
-                _merge_props(self.node(batch.label, row[key_name]), row)
-            return
+            self._add_nodes(batch)
+        else:
+            self._add_rels(batch)
+
+    def _add_nodes(self, batch: NodeBatch) -> None:
+        label, key_name = batch.label, batch.label.key
+        by_key = self.nodes.setdefault(label, {})
+        for row in batch.rows:
+            key = row[key_name]
+            props = by_key.get(key)
+            if props is None:
+                self._check_key(label, key)
+                props = by_key[key] = dict(row)
+                if None in props.values():
+                    for name in [n for n, v in props.items() if v is None]:
+                        del props[name]
+            else:
+                _merge_props(props, row)
+
+    def _add_rels(self, batch: RelBatch) -> None:
         group = self.rels.setdefault((batch.rel_type, batch.start, batch.end), {})
         undirected = batch.rel_type.undirected
+        starts = self.nodes.setdefault(batch.start, {})
+        ends = self.nodes.setdefault(batch.end, {})
         for row in batch.rows:
             start, end = row["start"], row["end"]
-            self.node(batch.start, start)  # first, so that mixed key types are a clear error
-            self.node(batch.end, end)
+            if start not in starts:  # an endpoint without a node row: a node with just its key
+                self.node(batch.start, start)
+            if end not in ends:
+                self.node(batch.end, end)
             if undirected and end < start:
                 start, end = end, start
+            update = row.get("props") or {}
             props = group.get((start, end))
             if props is None:
-                props = group[(start, end)] = {}
-            _merge_props(props, row.get("props") or {})
+                props = group[(start, end)] = dict(update)
+                if None in props.values():
+                    for name in [n for n, v in props.items() if v is None]:
+                        del props[name]
+            else:
+                _merge_props(props, update)
 
 
 # -- typing values as CSV columns ---------------------------------------------------------------
 
+_MIN_LONG, _MAX_LONG = _INT64
+
 
 def _check_int(value: int, where: str) -> None:
-    if not _INT64[0] <= value <= _INT64[1]:
+    if not _MIN_LONG <= value <= _MAX_LONG:
         raise InputDataError("bulk import", where, f"integer {value} does not fit a 64-bit property",
                              "store it as a string or a float")
 
 
-def _token(value: Any, delimiter: str, where: str) -> str:
-    """The CSV column type of ``value`` (``long``, ``string[]``, ...), or ``_FIXUP`` for Cypher-only values."""
-    kind = type(value)
-    if kind is str:
-        return "string"
-    if kind is bool:
-        return "boolean"
-    if kind is int:
-        _check_int(value, where)
-        return "long"
-    if kind is float:
-        return "double"
-    if kind is list or kind is tuple:
-        if not value:
-            return _FIXUP  # an empty CSV field is "no property", not an empty list
-        kinds = {type(x) for x in value}
-        if kinds == {str}:
-            if len(value) == 1 and value[0] == "":
-                return _FIXUP  # "" would read back as no property
-            if any(delimiter in x for x in value):
-                return _FIXUP
-            return "string[]"
-        if kinds == {bool}:
-            return "boolean[]"
-        if kinds <= {int, float}:
-            for x in value:
-                if type(x) is int:
-                    _check_int(x, where)
-            return "double[]" if float in kinds else "long[]"
-        raise InputDataError("bulk import", where, f"list {value!r:.80} mixes types or holds nulls/maps",
-                             "Neo4j stores only lists of one simple type; fix the source plugin")
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, _TEMPORAL) or type(value).__module__.startswith("neo4j."):
-        return _FIXUP
-    raise InputDataError("bulk import", where, f"value {value!r:.80} of type {kind.__name__} cannot be a property",
-                         "convert it to a string, number, boolean or list of those in the source plugin")
+def _has_newline(text: str) -> bool:
+    return "\n" in text or "\r" in text
 
 
-def _float_text(value: float) -> str:
-    if math.isfinite(value):
-        return repr(value)
-    if math.isnan(value):
-        return "NaN"
-    return "Infinity" if value > 0 else "-Infinity"
+class _Typer:
+    """Types values as CSV columns; notes what the import options must allow (multi-line fields,
+    characters an array delimiter must avoid)."""
 
+    def __init__(self) -> None:
+        self.multiline = False
+        self.in_string_lists: set[str] = set()  # candidate array delimiters some list element contains
 
-def _quote(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
+    def token(self, value: Any, where: str) -> str:
+        """The CSV column type of ``value`` (``long``, ``string[]``, ...), or ``_FIXUP`` for Cypher-only values."""
+        kind = type(value)
+        if kind is str:
+            if not self.multiline and _has_newline(value):
+                self.multiline = True
+            return "string"
+        if kind is float:
+            return "double"
+        if kind is int:
+            _check_int(value, where)
+            return "long"
+        if kind is bool:
+            return "boolean"
+        return self._other(value, where)
 
+    def _other(self, value: Any, where: str) -> str:
+        if isinstance(value, (list, tuple)):
+            if not value:
+                return _FIXUP  # an empty CSV field reads back as no property, not as an empty list
+            kinds = {type(x) for x in value}
+            if all(issubclass(k, str) for k in kinds):
+                if len(value) == 1 and value[0] == "":
+                    return _FIXUP  # "" reads back as no property too
+                for x in value:
+                    if not self.multiline and _has_newline(x):
+                        self.multiline = True
+                    for c in ARRAY_DELIMITERS:
+                        if c in x:
+                            self.in_string_lists.add(c)
+                return "string[]"
+            if kinds == {bool}:
+                return "boolean[]"
+            if kinds <= {int, float}:
+                for x in value:
+                    if type(x) is int:
+                        _check_int(x, where)
+                return "double[]" if float in kinds else "long[]"
+            raise InputDataError("bulk import", where, f"list {value!r:.80} mixes types or holds nulls or maps",
+                                 "Neo4j stores only lists of one simple type; fix the source plugin")
+        if isinstance(value, str):
+            return self.token(str(value), where)
+        if isinstance(value, bool):
+            return "boolean"
+        if isinstance(value, int):
+            _check_int(value, where)
+            return "long"
+        if isinstance(value, float):
+            return "double"
+        if isinstance(value, _TEMPORAL) or type(value).__module__.startswith("neo4j."):
+            return _FIXUP
+        raise InputDataError("bulk import", where, f"value {value!r:.80} of type {type(value).__name__} cannot be "
+                             "a property", "convert it to a string, number, boolean or list of those in the source plugin")
 
-def _cell(value: Any, token: str, delimiter: str) -> str:
-    if token == "string":
-        return _quote(value)
-    if token == "long":
-        return str(value)
-    if token == "double":
-        return _float_text(value)
-    if token == "boolean":
-        return "true" if value else "false"
-    if token == "string[]":
-        return _quote(delimiter.join(value))
-    if token == "long[]":
-        return delimiter.join(str(x) for x in value)
-    if token == "double[]":
-        return delimiter.join(_float_text(float(x)) for x in value)
-    return delimiter.join("true" if x else "false" for x in value)  # boolean[]
-
-
-def _key_text(key: Any) -> str:
-    return str(key) if type(key) is int else _quote(str(key))
+    def array_delimiter(self) -> str:
+        """The first candidate no string-list element contains (else ``;``: such lists are set by Cypher)."""
+        return next((c for c in ARRAY_DELIMITERS if c not in self.in_string_lists), ARRAY_DELIMITERS[0])
 
 
 @dataclass
@@ -223,85 +247,106 @@ class _Shard:
     columns: dict[str, str] = field(default_factory=dict)
     rows: list[tuple[Any, dict[str, Any]]] = field(default_factory=list)
 
-    def fits(self, tokens: dict[str, str]) -> bool:
-        columns = self.columns
-        return all(columns.get(name, token) == token for name, token in tokens.items())
-
 
 def _split(
-    entities: Iterable[tuple[Any, dict[str, Any]]], skip: str | None, delimiter: str, where: str,
+    entities: Iterable[tuple[Any, dict[str, Any]]], skip: str | None, typer: _Typer, where: str,
 ) -> tuple[list[_Shard], list[tuple[Any, dict[str, Any]]]]:
-    """Group entities into shards of compatible column types; return them and the Cypher-only values."""
+    """Group entities into shards of compatible column types (normally one); return them and the
+    values only Cypher can set."""
     shards = [_Shard()]
     fixups: list[tuple[Any, dict[str, Any]]] = []
+    plain: set[str] = set()
+    token_of = typer.token
     for ident, props in entities:
-        tokens: dict[str, str] = {}
-        later: dict[str, Any] = {}
+        tokens: list[tuple[str, str]] = []
+        later: dict[str, Any] | None = None
         for name, value in props.items():
             if name == skip:
                 continue
-            token = _token(value, delimiter, f"{where} {ident!r} property {name!r}")
-            if token == _FIXUP or not _PLAIN_NAME.match(name):
+            kind = type(value)  # the common scalar types inline, the rest in the typer
+            if kind is str:
+                token = "string"
+                if not typer.multiline and ("\n" in value or "\r" in value):
+                    typer.multiline = True
+            elif kind is float:
+                token = "double"
+            elif kind is int and _MIN_LONG <= value <= _MAX_LONG:
+                token = "long"
+            else:
+                token = token_of(value, f"{where} {ident!r} property {name!r}")
+            if name not in plain:
+                if _PLAIN_NAME.match(name):
+                    plain.add(name)
+                else:
+                    token = _FIXUP  # not a plain name: the CSV header could not hold it
+            if token == _FIXUP:
+                if later is None:
+                    later = {}
                 later[name] = value
             else:
-                tokens[name] = token
-        if later:
+                tokens.append((name, token))
+        if later is not None:
             fixups.append((ident, later))
-            props = {name: props[name] for name in tokens}
+            props = {name: props[name] for name, _ in tokens}
         for shard in shards:
-            if shard.fits(tokens):
+            columns = shard.columns
+            for name, token in tokens:
+                known = columns.get(name)
+                if known is not None and known != token:
+                    break
+            else:
                 break
         else:
             shard = _Shard()
+            columns = shard.columns
             shards.append(shard)
-        shard.columns.update(tokens)
+        for name, token in tokens:
+            if name not in columns:
+                columns[name] = token
         shard.rows.append((ident, props))
     return [s for s in shards if s.rows], fixups
 
 
-def _needs_multiline(plan: _Plan) -> bool:
-    def has_newline(value: Any) -> bool:
-        if isinstance(value, str):
-            return "\n" in value or "\r" in value
-        if isinstance(value, (list, tuple)):
-            return any(isinstance(x, str) and ("\n" in x or "\r" in x) for x in value)
-        return False
-
-    for by_key in plan.nodes.values():
-        for props in by_key.values():
-            if any(has_newline(v) for v in props.values()):
-                return True
-    for group in plan.rels.values():
-        for (start, end), props in group.items():
-            if has_newline(start) or has_newline(end) or any(has_newline(v) for v in props.values()):
-                return True
-    return False
-
-
-def _array_delimiter(plan: _Plan) -> str:
-    """The first candidate no string-list element contains (lists that still do are set by Cypher)."""
-    present: set[str] = set()
-    candidates = ARRAY_DELIMITERS
-
-    def scan(props: dict[str, Any]) -> None:
-        for value in props.values():
-            if isinstance(value, (list, tuple)):
-                for x in value:
-                    if isinstance(x, str):
-                        for c in candidates:
-                            if c in x:
-                                present.add(c)
-
-    for by_key in plan.nodes.values():
-        for props in by_key.values():
-            scan(props)
-    for group in plan.rels.values():
-        for props in group.values():
-            scan(props)
-    return next((c for c in candidates if c not in present), candidates[0])
-
-
 # -- writing the files --------------------------------------------------------------------------
+
+
+def _float_text(value: float) -> str:
+    if value - value == 0.0:  # finite
+        return repr(value)
+    if value != value:
+        return "NaN"
+    return "Infinity" if value > 0 else "-Infinity"
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _bool_text(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _formatter(token: str, delimiter: str) -> Callable[[Any], str]:
+    """How a value of a column type is written in a CSV cell."""
+    if token == "string":
+        return _quote
+    if token == "long":
+        return str
+    if token == "double":
+        return _float_text
+    if token == "boolean":
+        return _bool_text
+    if token == "string[]":
+        return lambda value: _quote(delimiter.join(value))
+    if token == "long[]":
+        return lambda value: delimiter.join(map(str, value))
+    if token == "double[]":
+        return lambda value: delimiter.join(_float_text(float(x)) for x in value)
+    return lambda value: delimiter.join(map(_bool_text, value))  # boolean[]
+
+
+def _key_formatter(key_type: type | None) -> Callable[[Any], str]:
+    return str if key_type is int else _quote
 
 
 @dataclass
@@ -314,18 +359,26 @@ class _Files:
     array_delimiter: str = ";"
 
 
-def _write_shard(path: Path, head: list[str], shard: _Shard, ident_text: Any, delimiter: str) -> None:
+def _write_shard(
+    path: Path, head: list[str], shard: _Shard, ident_text: Callable[[Any], str], delimiter: str,
+    fixups: list[tuple[Any, dict[str, Any]]], clash_possible: bool,
+) -> None:
     names = sorted(shard.columns)
-    columns = [(name, shard.columns[name]) for name in names]
-    header = ",".join(head + [f"{name}:{token}" for name, token in columns])
+    header = ",".join(head + [f"{name}:{shard.columns[name]}" for name in names])
+    columns = [(name, _formatter(shard.columns[name], delimiter)) for name in names]
+    # only when every candidate delimiter occurs in some string list can an element contain the one chosen
+    clash = [name for name in names if shard.columns[name] == "string[]"] if clash_possible else []
     with open(path, "w", encoding="utf-8", newline="") as out:
         out.write(header + "\n")
         lines: list[str] = []
         for ident, props in shard.rows:
+            if clash:
+                props = _move_clashing_lists(ident, props, clash, delimiter, fixups)
+            get = props.get
             cells = [ident_text(ident)]
-            for name, token in columns:
-                value = props.get(name)
-                cells.append("" if value is None else _cell(value, token, delimiter))
+            for name, fmt in columns:
+                value = get(name)
+                cells.append("" if value is None else fmt(value))
             lines.append(",".join(cells))
             if len(lines) >= 50_000:
                 out.write("\n".join(lines) + "\n")
@@ -334,32 +387,62 @@ def _write_shard(path: Path, head: list[str], shard: _Shard, ident_text: Any, de
             out.write("\n".join(lines) + "\n")
 
 
+def _move_clashing_lists(
+    ident: Any, props: dict[str, Any], names: list[str], delimiter: str, fixups: list[tuple[Any, dict[str, Any]]],
+) -> dict[str, Any]:
+    """Leave string lists with an element containing ``delimiter`` to Cypher (set after the import)."""
+    clashing = {n: props[n] for n in names if props.get(n) is not None and any(delimiter in x for x in props[n])}
+    if not clashing:
+        return props
+    fixups.append((ident, clashing))
+    return {n: v for n, v in props.items() if n not in clashing}
+
+
 def write_csv(plan: _Plan, work_dir: Path) -> _Files:
-    """Write one CSV file per label and per relationship type (more only where a property's type varies)."""
+    """Write one CSV file per label and per relationship endpoint pair (more only where a property's
+    type varies between rows), after typing every value; nothing is written when a value is refused."""
+    typer = _Typer()
+    node_parts = []
+    for label, by_key in plan.nodes.items():
+        key_type = plan.key_types.get(label)
+        if key_type is str and not typer.multiline:
+            typer.multiline = any(_has_newline(k) for k in by_key)
+        node_parts.append((label, key_type, *_split(by_key.items(), label.key, typer, label.value)))
+    rel_parts = []
+    for (rel_type, start, end), group in plan.rels.items():
+        if group:
+            if not typer.multiline and str in (plan.key_types.get(start), plan.key_types.get(end)):
+                typer.multiline = any(isinstance(k, str) and _has_newline(k) for pair in group for k in pair)
+            where = f"{rel_type.value} {start.value}->{end.value}"
+            rel_parts.append((rel_type, start, end, *_split(group.items(), None, typer, where)))
+
     work_dir.mkdir(parents=True, exist_ok=True)
     for old in work_dir.glob("*.csv"):
         old.unlink()
-    files = _Files(multiline=_needs_multiline(plan), array_delimiter=_array_delimiter(plan))
+    files = _Files(multiline=typer.multiline, array_delimiter=typer.array_delimiter())
     delimiter = files.array_delimiter
-    for label, by_key in plan.nodes.items():
-        id_type = "{id-type:long}" if plan.key_types.get(label) is int else ""
+    clash_possible = delimiter in typer.in_string_lists
+    for label, key_type, shards, fixups in node_parts:
+        id_type = "{id-type:long}" if key_type is int else ""
         head = [f"{label.key}:ID({label.value}){id_type}"]
-        shards, fixups = _split(by_key.items(), label.key, delimiter, label.value)
         for i, shard in enumerate(shards):
             path = work_dir / f"nodes-{label.value}-{i}.csv"
-            _write_shard(path, head, shard, _key_text, delimiter)
+            _write_shard(path, head, shard, _key_formatter(key_type), delimiter, fixups, clash_possible)
             files.nodes.append((label.value, path))
         if fixups:
             files.node_fixups[label] = [{"key": key, "props": props} for key, props in fixups]
-    for (rel_type, start, end), group in plan.rels.items():
-        if not group:
-            continue
+    for rel_type, start, end, shards, fixups in rel_parts:
         head = [f":START_ID({start.value})", f":END_ID({end.value})"]
-        where = f"{rel_type.value} {start.value}->{end.value}"
-        shards, fixups = _split(group.items(), None, delimiter, where)
+        start_text = _key_formatter(plan.key_types.get(start))
+        end_text = _key_formatter(plan.key_types.get(end))
+        if start_text is str and end_text is str:
+            pair_text: Callable[[Any], str] = "%d,%d".__mod__  # two int keys: one C call
+        else:
+            def pair_text(pair: tuple[Any, Any]) -> str:
+                return start_text(pair[0]) + "," + end_text(pair[1])
         for i, shard in enumerate(shards):
             path = work_dir / f"rels-{rel_type.value}-{start.value}-{end.value}-{i}.csv"
-            _write_shard(path, head, shard, lambda pair: f"{_key_text(pair[0])},{_key_text(pair[1])}", delimiter)
+            _write_shard(path, head, shard, pair_text, delimiter, fixups, clash_possible)
             files.rels.append((rel_type.value, path))
         if fixups:
             files.rel_fixups[(rel_type, start, end)] = [

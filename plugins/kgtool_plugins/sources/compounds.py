@@ -1,0 +1,454 @@
+"""Compounds with structures (RDKit), mechanisms of action, targets and substructures.
+
+Inputs, told apart by their header (gzip or not):
+
+* compound tables with an id column: CLUE ``compoundinfo_beta`` (``pert_id cmap_name target moa
+  canonical_smiles inchi_key ...``, one row per compound x target), LINCS ``pert_info`` /
+  ``GSE92742_Broad_LINCS_pert_info`` (``pert_id pert_iname canonical_smiles inchi_key [MOA]
+  [pert_type]``), the Drug Repurposing Hub samples file (``broad_id pert_iname smiles InChIKey``).
+  Broad ids are cut to their 13-character pert_id; with a ``pert_type`` column only compounds
+  (``trt_cp``, ``trt_poscon``, ``ctl_vehicle``) are kept. Several rows of one compound are merged:
+  the first name and SMILES win, MoAs and targets are united.
+* name-keyed annotation tables without ids: the Hub drugs file (``pert_iname moa target ...``,
+  pipe-separated lists) or CLUE/signatureSearch ``moa pert_iname`` lists. Their MoAs and targets
+  go to every compound with that name (case-insensitive); names matching no compound are reported.
+* gene tables (CLUE ``geneinfo_beta`` ``gene_id gene_symbol``, LINCS ``gene_info`` or the
+  landmark list ``pr_gene_id pr_gene_symbol``) to turn target symbols into Entrez ids. Without
+  one, or for symbols it lacks, TARGETS are not loaded and the symbols are reported.
+
+MoA and target cells are split on ``|`` (signatureSearch's ``MOA`` column also on ``;``). Hub
+files (they start with ``!`` lines) are spreadsheet exports: a field holding a comma is wrapped in
+double quotes (names such as ``"[sar9,met(o2)11]-substance-p"``, CXSMILES such as
+``"C... |a:9,&1:39|"``), and those quotes are removed; a line that is not UTF-8 is decoded as Mac
+Roman (the 2018 Hub drugs file is Mac Roman: byte 0xD0 is an en dash, 0x9F is ``ü``) and
+reported as repaired. Other files must be UTF-8 and their values are taken verbatim. A SMILES of
+``restricted`` (LINCS) counts as missing. CXSMILES extensions RDKit cannot read (ChemAxon's
+``THB``/``TLB`` ring-bond hints) are cut off, keeping the plain SMILES, and reported as repaired.
+
+RDKit parses each SMILES once: Compound ``{pert_id, name, smiles (RDKit canonical), inchikey
+(computed, else the file's), scaffold (Murcko scaffold SMILES)}``. An invalid SMILES is not fatal:
+the compound is loaded without structure and the SMILES goes to ``report.dropped``.
+
+Substructures: :data:`FUNCTIONAL_GROUPS` is a fixed list of medicinal-chemistry groups, each a
+SMARTS constant; every group is yielded as ``Substructure {smarts, name, kind: "functional_group"}``
+and linked by ``HAS_SUBSTRUCTURE {count}`` (number of unique matches) to the compounds that
+contain it. The Murcko scaffold is a ``Substructure {smarts: scaffold SMILES, name,
+kind: "scaffold"}`` linked without properties (when its SMILES equals a group's SMARTS the group node
+stands for it). The first 16 groups use the names and SMARTS the demo generator plants
+(``toolkit/demo/molecules.py``), so its ground truth matches these nodes by key.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterator, Optional, Sequence
+
+from toolkit.errors import InputDataError
+from toolkit.graph.batches import Batch, SourceReport
+from toolkit.hookspecs import hookimpl
+from toolkit.schema import NodeLabel, RelType
+from toolkit.sources import LoadOptions, Source
+
+from ._tables import (
+    MISSING,
+    DelimitedFile,
+    GeneTable,
+    Problems,
+    clean,
+    is_compound_pert_type,
+    is_gene_table,
+    node_batches,
+    pert_id,
+    rel,
+    rel_batches,
+    sniff,
+    split_list,
+)
+
+if TYPE_CHECKING:
+    from rdkit import Chem
+
+logger = logging.getLogger(__name__)
+
+ID_COLUMNS = ("pert_id", "broad_id")
+NAME_COLUMNS = ("cmap_name", "pert_iname")
+SMILES_COLUMNS = ("canonical_smiles", "smiles", "SMILES")
+INCHIKEY_COLUMNS = ("inchi_key", "InChIKey", "inchikey")
+MOA_COLUMNS = ("moa", "MOA")
+TARGET_COLUMNS = ("target", "targets")
+HUB_FALLBACK_ENCODING = "mac_roman"
+SMILES_PLACEHOLDERS = frozenset({"restricted"})  # LINCS writes this where a structure is confidential
+GROUP_KIND = "functional_group"
+SCAFFOLD_KIND = "scaffold"
+
+
+@dataclass(frozen=True)
+class FunctionalGroup:
+    name: str
+    smarts: str
+
+
+FUNCTIONAL_GROUPS: tuple[FunctionalGroup, ...] = (
+    # the 16 groups the demo generator plants (same names and SMARTS)
+    FunctionalGroup("hydroxamic acid", "C(=O)N[OX2H1]"),
+    FunctionalGroup("sulfonamide", "S(=O)(=O)[NX3]"),
+    FunctionalGroup("nitrile", "C#N"),
+    FunctionalGroup("trifluoromethyl", "C(F)(F)F"),
+    FunctionalGroup("carboxylic acid", "[CX3](=O)[OX2H1]"),
+    FunctionalGroup("morpholine", "C1COCCN1"),
+    FunctionalGroup("tetrazole", "[#6]1:[#7]:[#7]:[#7]:[#7]:1"),
+    FunctionalGroup("nitro", "[N+](=O)[O-]"),
+    FunctionalGroup("boronic acid", "B(O)O"),
+    FunctionalGroup("urea", "[NX3][CX3](=O)[NX3]"),
+    FunctionalGroup("thiophene", "c1ccsc1"),
+    FunctionalGroup("alkyne", "C#C"),
+    FunctionalGroup("phosphonic acid", "P(=O)(O)O"),
+    FunctionalGroup("piperazine", "N1CCNCC1"),
+    FunctionalGroup("epoxide", "C1OC1"),
+    FunctionalGroup("isothiocyanate", "N=C=S"),
+    # further common groups
+    FunctionalGroup("amide", "[#6][CX3](=[OX1])[NX3;!$([NX3][OX2])]"),
+    FunctionalGroup("ester", "[#6][CX3](=[OX1])[OX2][#6]"),
+    FunctionalGroup("carbamate", "[NX3][CX3](=[OX1])[OX2][#6]"),
+    FunctionalGroup("ketone", "[#6][CX3](=[OX1])[#6]"),
+    FunctionalGroup("aldehyde", "[CX3H1](=[OX1])[#6]"),
+    FunctionalGroup("phenol", "c[OX2H1]"),
+    FunctionalGroup("aniline", "c[NX3;H2]"),
+    FunctionalGroup("aryl halide", "c[F,Cl,Br,I]"),
+    FunctionalGroup("sulfone", "[#6][SX4](=[OX1])(=[OX1])[#6]"),
+    FunctionalGroup("acrylamide", "[CH2]=[CH][CX3](=[OX1])[NX3]"),
+    FunctionalGroup("beta-lactam", "[CX3]1(=[OX1])[CX4][CX4][NX3]1"),
+    FunctionalGroup("pyridine", "[nX2]1ccccc1"),
+    FunctionalGroup("pyrimidine", "[nX2]1c[nX2]ccc1"),
+    FunctionalGroup("imidazole", "[nX3]1c[nX2]cc1"),
+    FunctionalGroup("indole", "c1ccc2c(c1)cc[nX3]2"),
+    FunctionalGroup("furan", "[oX2]1cccc1"),
+    FunctionalGroup("piperidine", "[NX3;R1]1[CH2][CH2][CH2][CH2][CH2]1"),
+    FunctionalGroup(
+        "steroid core",
+        "[#6]1~[#6]~[#6]~[#6]2~[#6](~[#6]~1)~[#6]~[#6]~[#6]1~[#6]~2~[#6]~[#6]~[#6]2~[#6]~[#6]~[#6]~[#6]~1~2",
+    ),
+)
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> tuple[Chem.Mol, ...]:
+    from rdkit import Chem  # local: keep plugin discovery (and `kgtool --help`) fast
+
+    patterns = []
+    for group in FUNCTIONAL_GROUPS:
+        pattern = Chem.MolFromSmarts(group.smarts)
+        if pattern is None:  # pragma: no cover - fixed table, checked by the tests
+            raise ValueError(f"bad SMARTS for {group.name}: {group.smarts!r}")
+        patterns.append(pattern)
+    return tuple(patterns)
+
+
+@dataclass(frozen=True)
+class Structure:
+    """What RDKit makes of one SMILES."""
+
+    smiles: str
+    inchikey: str
+    scaffold: str
+    groups: tuple[tuple[int, int], ...]  # (index into FUNCTIONAL_GROUPS, number of matches)
+    cut_extension: bool = False  # an unreadable CXSMILES extension (" |...|") was ignored
+
+
+def _parse(smiles: str) -> tuple[Optional[Chem.Mol], bool]:
+    """RDKit molecule, and whether a CXSMILES extension RDKit cannot read had to be cut off."""
+    from rdkit import Chem
+
+    mol = Chem.MolFromSmiles(smiles)
+    if mol is None and " |" in smiles:
+        # ChemAxon CXSMILES fields RDKit does not know (THB/TLB ring bond hints): the plain SMILES
+        # before " |" carries the structure, stereo marks included
+        mol = Chem.MolFromSmiles(smiles.split(" |", 1)[0])
+        return (mol, True) if mol is not None else (None, False)
+    return mol, False
+
+
+def analyse_smiles(smiles: str) -> Optional[Structure]:
+    """Canonical SMILES, InChIKey, Murcko scaffold and functional groups; None if RDKit rejects it."""
+    from rdkit import Chem, rdBase
+    from rdkit.Chem.Scaffolds import MurckoScaffold
+
+    with rdBase.BlockLogs():
+        mol, cut = _parse(smiles)
+        if mol is None or mol.GetNumAtoms() == 0:
+            return None
+        canonical = Chem.MolToSmiles(mol)
+        try:
+            inchikey = Chem.MolToInchiKey(mol) or ""
+        except Exception:  # noqa: BLE001 - InChI can fail on exotic input; the file's key is used then
+            inchikey = ""
+        try:
+            scaffold = MurckoScaffold.MurckoScaffoldSmiles(mol=mol)
+        except Exception:  # noqa: BLE001 - scaffold extraction fails on a few odd valences
+            scaffold = ""
+        counts = [len(mol.GetSubstructMatches(p)) for p in _patterns()]
+        groups = tuple((i, n) for i, n in enumerate(counts) if n)
+    return Structure(canonical, inchikey, scaffold, groups, cut)
+
+
+@dataclass
+class _Compound:
+    pert_id: str
+    name: str = ""
+    smiles: str = ""
+    inchikey: str = ""
+    smiles_at: tuple[Path, str] = (Path("."), "")
+    moas: list[str] = field(default_factory=list)
+    targets: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Annotation:
+    moas: list[str] = field(default_factory=list)
+    targets: list[str] = field(default_factory=list)
+    where: tuple[Path, str] = (Path("."), "")
+    name: str = ""
+
+
+def _open_table(path: Path, hub_style: bool, problems: Problems) -> DelimitedFile:
+    if hub_style:
+        return DelimitedFile(path, problems, fallback_encoding=HUB_FALLBACK_ENCODING, unquote=True)
+    return DelimitedFile(path, problems)
+
+
+def _moa_seps(column: Optional[str]) -> str:
+    """MoA lists: CLUE and the Hub separate with "|"; signatureSearch's ``MOA`` column with "; "."""
+    return "|;" if column == "MOA" else "|"
+
+
+def _extend(into: list[str], values: list[str]) -> None:
+    for v in values:
+        if v not in into:
+            into.append(v)
+
+
+class CompoundsSource(Source):
+    """Compound tables (CLUE, LINCS, Drug Repurposing Hub) with RDKit structures."""
+
+    name = "compounds"
+    description = ("Compounds (CLUE compoundinfo, LINCS pert_info, Repurposing Hub) with RDKit structures, "
+                   "MoA, targets, substructures")
+
+    def read(self, paths: Sequence[Path], options: LoadOptions, report: SourceReport) -> Iterator[Batch]:
+        problems = Problems(report, options.lenient)
+        try:
+            yield from self._read(paths, options, problems)
+        finally:
+            problems.finish()
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def _read(self, paths: Sequence[Path], options: LoadOptions, problems: Problems) -> Iterator[Batch]:
+        genes = GeneTable()
+        have_genes = False
+        compounds: dict[str, _Compound] = {}
+        by_name: dict[str, _Annotation] = {}
+        target_seen: dict[str, tuple[Path, str]] = {}
+        for path in map(Path, paths):
+            head = sniff(path)
+            hub_style = head.first_line.startswith("!")  # Repurposing Hub export: quoted fields, old encodings
+            if is_gene_table(head):
+                genes.read(path, problems)
+                have_genes = True
+            elif head.has_any(*ID_COLUMNS):
+                self._read_compounds(path, hub_style, compounds, target_seen, problems)
+            elif head.has_any(*NAME_COLUMNS) and head.has_any(*MOA_COLUMNS, *TARGET_COLUMNS):
+                self._read_name_table(path, hub_style, by_name, target_seen, problems)
+            else:
+                raise InputDataError(
+                    path, "header", f"not a compound, annotation or gene table (columns {', '.join(head.fields[:6])})",
+                    "pass CLUE compoundinfo_beta, LINCS pert_info, Repurposing Hub drugs/samples files or a gene table",
+                )
+        self._attach_names(compounds, by_name, problems)
+        yield from self._batches(compounds, genes if have_genes else None, target_seen, options, problems)
+
+    @staticmethod
+    def _read_compounds(path: Path, hub_style: bool, compounds: dict[str, _Compound],
+                        target_seen: dict[str, tuple[Path, str]], problems: Problems) -> None:
+        table = _open_table(path, hub_style, problems)
+        id_col = table.column(*ID_COLUMNS)
+        name_col = table.column(*NAME_COLUMNS, required=False)
+        smiles_col = table.column(*SMILES_COLUMNS, required=False)
+        key_col = table.column(*INCHIKEY_COLUMNS, required=False)
+        moa_col = table.column(*MOA_COLUMNS, required=False)
+        target_col = table.column(*TARGET_COLUMNS, required=False)
+        type_col = table.column("pert_type", required=False)
+        skipped_types: dict[str, int] = defaultdict(int)
+        for row in table.rows():
+            if type_col and not is_compound_pert_type(row.get(type_col)):
+                skipped_types[row.get(type_col) or "(empty)"] += 1
+                continue
+            raw_id = row.get(id_col)
+            if raw_id in MISSING:
+                problems.bad(path, row.record, f"empty {id_col}", f"give every row a {id_col}", kind="empty id")
+                continue
+            comp = compounds.get(pert_id(raw_id))
+            if comp is None:
+                comp = compounds[pert_id(raw_id)] = _Compound(pert_id(raw_id))
+            name = row.get(name_col)
+            if name and name not in MISSING and not comp.name:
+                comp.name = name
+            smiles = row.get(smiles_col)
+            if smiles and smiles not in MISSING and smiles.lower() not in SMILES_PLACEHOLDERS and not comp.smiles:
+                comp.smiles, comp.smiles_at = smiles, (path, row.record)
+            key = row.get(key_col)
+            if key and key not in MISSING and not comp.inchikey:
+                comp.inchikey = key
+            _extend(comp.moas, split_list(row.get(moa_col), _moa_seps(moa_col)))
+            targets = split_list(row.get(target_col), "|")
+            _extend(comp.targets, targets)
+            for t in targets:
+                target_seen.setdefault(t, (path, row.record))
+        if skipped_types:
+            total = sum(skipped_types.values())
+            kinds = ", ".join(f"{k} {v}" for k, v in sorted(skipped_types.items()))
+            problems.drop(path, "pert_type", f"{total} rows are not compounds ({kinds})", kind="not compounds")
+
+    @staticmethod
+    def _read_name_table(path: Path, hub_style: bool, by_name: dict[str, _Annotation],
+                         target_seen: dict[str, tuple[Path, str]], problems: Problems) -> None:
+        table = _open_table(path, hub_style, problems)
+        name_col = table.column(*NAME_COLUMNS)
+        moa_col = table.column(*MOA_COLUMNS, required=False)
+        target_col = table.column(*TARGET_COLUMNS, required=False)
+        for row in table.rows():
+            name = row.get(name_col)
+            if name in MISSING:
+                problems.bad(path, row.record, f"empty {name_col}", f"give every row a {name_col}", kind="empty name")
+                continue
+            ann = by_name.get(name.lower())
+            if ann is None:
+                ann = by_name[name.lower()] = _Annotation(where=(path, row.record), name=name)
+            _extend(ann.moas, split_list(row.get(moa_col), _moa_seps(moa_col)))
+            targets = split_list(row.get(target_col), "|")
+            _extend(ann.targets, targets)
+            for t in targets:
+                target_seen.setdefault(t, (path, row.record))
+
+    @staticmethod
+    def _attach_names(compounds: dict[str, _Compound], by_name: dict[str, _Annotation], problems: Problems) -> None:
+        if not by_name:
+            return
+        ids_by_name: dict[str, list[str]] = defaultdict(list)
+        for pid in sorted(compounds):
+            if compounds[pid].name:
+                ids_by_name[compounds[pid].name.lower()].append(pid)
+        for key, ann in by_name.items():
+            pids = ids_by_name.get(key)
+            if not pids:
+                problems.drop(*ann.where, f"no compound named {ann.name!r} in the compound tables; its MoA/targets "
+                              "are not loaded", kind="name without compound")
+                continue
+            for pid in pids:
+                _extend(compounds[pid].moas, ann.moas)
+                _extend(compounds[pid].targets, ann.targets)
+
+    # -- batches -----------------------------------------------------------------------------
+
+    def _batches(self, compounds: dict[str, _Compound], genes: Optional[GeneTable],
+                 target_seen: dict[str, tuple[Path, str]], options: LoadOptions,
+                 problems: Problems) -> Iterator[Batch]:
+        size = options.batch_size
+        structures: dict[str, Structure] = {}
+        compound_rows = []
+        for pid in sorted(compounds):
+            comp = compounds[pid]
+            struct = analyse_smiles(comp.smiles) if comp.smiles else None
+            if comp.smiles and struct is None:
+                problems.drop(*comp.smiles_at, f"SMILES {comp.smiles!r} of {pid} is not valid; compound loaded "
+                              "without structure", kind="invalid SMILES")
+            if struct is not None:
+                structures[pid] = struct
+                if struct.cut_extension:
+                    problems.repair(*comp.smiles_at, f"SMILES of {pid}: CXSMILES extension "
+                                    f"{'|' + comp.smiles.split(' |', 1)[1]!r} not readable by RDKit; ignored",
+                                    kind="CXSMILES extension")
+            compound_rows.append(clean({
+                "pert_id": pid,
+                "name": comp.name or None,
+                "smiles": struct.smiles if struct else None,
+                "inchikey": (struct.inchikey if struct and struct.inchikey else comp.inchikey) or None,
+                "scaffold": struct.scaffold if struct and struct.scaffold else None,
+            }))
+        if not compound_rows:
+            return
+        yield from node_batches(NodeLabel.COMPOUND, compound_rows, size)
+
+        moas = sorted({m for c in compounds.values() for m in c.moas})
+        yield from node_batches(NodeLabel.MOA, ({"name": m} for m in moas), size)
+
+        targets = self._resolve_targets(compounds, genes, target_seen, problems)
+        target_genes = sorted({e for pairs in targets.values() for e in pairs})
+        yield from node_batches(
+            NodeLabel.GENE,
+            (clean({"entrez_id": e, "symbol": genes.symbols.get(e) if genes else None}) for e in target_genes),
+            size,
+        )
+
+        group_smarts = {g.smarts for g in FUNCTIONAL_GROUPS}
+        scaffolds = sorted({s.scaffold for s in structures.values() if s.scaffold} - group_smarts)
+        substructure_rows = [{"smarts": g.smarts, "name": g.name, "kind": GROUP_KIND} for g in FUNCTIONAL_GROUPS]
+        substructure_rows += [{"smarts": s, "name": s, "kind": SCAFFOLD_KIND} for s in scaffolds]
+        yield from node_batches(NodeLabel.SUBSTRUCTURE, substructure_rows, size)
+
+        yield from rel_batches(
+            RelType.HAS_MOA, NodeLabel.COMPOUND, NodeLabel.MOA,
+            (rel(pid, m) for pid in sorted(compounds) for m in sorted(compounds[pid].moas)), size,
+        )
+        yield from rel_batches(
+            RelType.TARGETS, NodeLabel.COMPOUND, NodeLabel.GENE,
+            (rel(pid, e) for pid in sorted(targets) for e in sorted(targets[pid])), size,
+        )
+
+        def substructure_rels() -> Iterator[dict]:
+            for pid in sorted(structures):
+                struct = structures[pid]
+                for i, count in struct.groups:
+                    yield rel(pid, FUNCTIONAL_GROUPS[i].smarts, count=count)
+                if struct.scaffold and struct.scaffold not in group_smarts:
+                    yield rel(pid, struct.scaffold)
+
+        yield from rel_batches(RelType.HAS_SUBSTRUCTURE, NodeLabel.COMPOUND, NodeLabel.SUBSTRUCTURE,
+                               substructure_rels(), size)
+
+    @staticmethod
+    def _resolve_targets(compounds: dict[str, _Compound], genes: Optional[GeneTable],
+                         target_seen: dict[str, tuple[Path, str]], problems: Problems) -> dict[str, set[int]]:
+        symbols = sorted({t for c in compounds.values() for t in c.targets})
+        if not symbols:
+            return {}
+        if genes is None:
+            first = target_seen[symbols[0]]
+            problems.drop(first[0], "targets", f"{len(symbols)} target symbols not linked: no gene table "
+                          "(geneinfo_beta, gene_info or landmark list) among the paths to map them to Entrez ids",
+                          kind="no gene table")
+            return {}
+        resolved: dict[str, int] = {}
+        for sym in symbols:
+            ids = genes.ids_for_symbol(sym)
+            if len(ids) == 1:
+                resolved[sym] = next(iter(ids))
+            else:
+                why = "is not in the gene table" if not ids else f"is ambiguous ({len(ids)} Entrez ids)"
+                problems.drop(*target_seen[sym], f"target symbol {sym!r} {why}; TARGETS not loaded",
+                              kind="unresolved target")
+        out: dict[str, set[int]] = {}
+        for pid, comp in compounds.items():
+            ids = {resolved[t] for t in comp.targets if t in resolved}
+            if ids:
+                out[pid] = ids
+        return out
+
+
+@hookimpl
+def kgtool_register_sources(register) -> None:  # type: ignore[no-untyped-def]
+    register(CompoundsSource())

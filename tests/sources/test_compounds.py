@@ -1,0 +1,326 @@
+"""The compounds source: CLUE/LINCS/Hub tables, RDKit structures, MoA, targets, substructures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rdkit import Chem
+
+from kgtool_plugins.sources import compounds as compounds_module
+from kgtool_plugins.sources.compounds import FUNCTIONAL_GROUPS, CompoundsSource, analyse_smiles
+from toolkit.errors import InputDataError
+from toolkit.schema import NodeLabel, RelType
+
+from ._util import counts, nodes, rels, run, truncated_gzip, tsv, write
+
+SHARED = Path(__file__).parents[3] / "shared" / "data"
+real = pytest.mark.skipif(not SHARED.exists(), reason="../shared/data is not present")
+HUB = SHARED / "drug_repurposing_hub"
+
+CLUE_HEADER = ("pert_id", "cmap_name", "target", "moa", "canonical_smiles", "inchi_key", "compound_aliases")
+VORINOSTAT = "ONC(=O)CCCCCCC(=O)Nc1ccccc1"
+CELECOXIB = "Cc1ccc(-c2cc(C(F)(F)F)nn2-c2ccc(S(N)(=O)=O)cc2)cc1"
+GEFITINIB = "COc1cc2ncnc(Nc3ccc(F)c(Cl)c3)c2cc1OCCCN1CCOCC1"
+
+
+def clue(tmp_path: Path, *rows, name: str = "compoundinfo_beta.txt") -> Path:
+    return write(tmp_path / name, tsv(CLUE_HEADER, *rows))
+
+
+def geneinfo(tmp_path: Path) -> Path:
+    return write(tmp_path / "geneinfo_beta.txt", tsv(
+        ("gene_id", "gene_symbol", "ensembl_id", "gene_title", "gene_type", "src", "feature_space"),
+        (3065, "HDAC1", "ENSG1", "histone deacetylase 1", "protein-coding", "NCBI", "landmark"),
+        (3066, "HDAC2", "ENSG2", "histone deacetylase 2", "protein-coding", "NCBI", "landmark"),
+        (1956, "EGFR", "ENSG3", "egf receptor", "protein-coding", "NCBI", "landmark")))
+
+
+# -- real files ---------------------------------------------------------------------------------
+
+
+@real
+@pytest.mark.shared_data
+def test_real_hub_2020_with_landmark_genes():
+    paths = [HUB / "repurposing_samples_20200324.txt", HUB / "repurposing_drugs_20200324.txt",
+             SHARED / "l1000_landmarks" / "landmark_genes_978.tsv"]
+    batches, report = run(CompoundsSource(), paths)
+    compounds = {c["pert_id"]: c for c in nodes(batches, NodeLabel.COMPOUND)}
+    assert len(compounds) == 6806
+    vem = compounds["BRD-K56343971"]
+    assert vem["name"] == "vemurafenib" and vem["inchikey"] == "GPXBXXGIAQBQNI-UHFFFAOYSA-N"
+    assert Chem.MolToSmiles(Chem.MolFromSmiles(vem["smiles"])) == vem["smiles"] and vem["scaffold"]
+    moa = rels(batches, RelType.HAS_MOA)
+    assert {"start": "BRD-K56343971", "end": "RAF inhibitor", "props": {}} in moa
+    targets = {(r["start"], r["end"]) for r in rels(batches, RelType.TARGETS)}
+    atorvastatin = [p for p, c in compounds.items() if c.get("name") == "atorvastatin"]
+    assert atorvastatin and all((p, 3156) in targets for p in atorvastatin)  # HMGCR is a landmark
+    # quoted CXSMILES are unquoted and read; none is invalid
+    assert not any("is not valid" in line for line in report.dropped)
+    assert any("CXSMILES extension" in line for line in report.repaired)
+    # names quoted because they hold a comma are unquoted and match between the two files
+    assert any(c.get("name") == "[sar9,met(o2)11]-substance-p" for c in compounds.values())
+    # most Hub targets are not landmarks: listed up to the cap, then summarised
+    assert any("is not in the gene table; TARGETS not loaded" in line for line in report.dropped)
+    assert any("more rows dropped (unresolved target)" in line for line in report.dropped)
+
+
+HUB_2018 = [HUB / "repurposing_samples_20180907.txt", HUB / "repurposing_drugs_20180907.txt"]
+
+
+@pytest.fixture(scope="module")
+def hub_2018():
+    return run(CompoundsSource(), HUB_2018)
+
+
+@real
+@pytest.mark.shared_data
+def test_real_hub_2018_is_mac_roman(hub_2018):
+    batches, report = hub_2018
+    moas = {m["name"] for m in nodes(batches, NodeLabel.MOA)}
+    assert "serotonin\u2013norepinephrine reuptake inhibitor (SNRI)" in moas
+    assert "kr\u00fcppel-like factor expression enhancer" in moas
+    assert sum("decoded as mac_roman" in line for line in report.repaired) == 9
+    assert any("no gene table" in line for line in report.dropped)
+    assert rels(batches, RelType.TARGETS) == []
+
+
+@real
+@pytest.mark.shared_data
+@pytest.mark.slow
+def test_real_signature_search_pert_info():
+    batches, report = run(CompoundsSource(), [SHARED / "lincs_compounds" / "signatureSearch_lincs_pert_info.tsv.gz"])
+    assert counts(batches)["Compound"] == 8140
+    moas = {m["name"] for m in nodes(batches, NodeLabel.MOA)}
+    assert "HDAC inhibitor" in moas and not any(";" in m for m in moas)
+    assert not any("restricted" in line for line in report.dropped)  # placeholder, not a SMILES
+
+
+@real
+@pytest.mark.shared_data
+def test_real_files_read_twice_give_same_batches(hub_2018):
+    again, report = run(CompoundsSource(), HUB_2018)
+    assert again == hub_2018[0] and report == hub_2018[1]
+
+
+# -- CLUE compoundinfo ----------------------------------------------------------------------------
+
+
+def test_clue_rows_are_merged_per_compound(tmp_path):
+    path = clue(
+        tmp_path,
+        ("BRD-K81418486", "vorinostat", "HDAC1", "HDAC inhibitor", VORINOSTAT, "WRONG-KEY-IN-FILE", "SAHA"),
+        ("BRD-K81418486", "vorinostat", "HDAC2", "HDAC inhibitor", VORINOSTAT, "WRONG-KEY-IN-FILE", "SAHA"),
+        ("BRD-K81418486", "vorinostat", "HDAC9X", "HDAC inhibitor", VORINOSTAT, "", ""),
+        ("BRD-K95435023-001-01-1", "gefitinib", "EGFR", "EGFR inhibitor", GEFITINIB, "", ""),
+        ("BRD-K90000001", "mystery", "", "", "", "", ""),
+    )
+    batches, report = run(CompoundsSource(), [path, geneinfo(tmp_path)])
+    compounds = {c["pert_id"]: c for c in nodes(batches, NodeLabel.COMPOUND)}
+    assert sorted(compounds) == ["BRD-K81418486", "BRD-K90000001", "BRD-K95435023"]
+    assert compounds["BRD-K90000001"] == {"pert_id": "BRD-K90000001", "name": "mystery"}
+    vor = compounds["BRD-K81418486"]
+    assert vor["smiles"] == Chem.MolToSmiles(Chem.MolFromSmiles(VORINOSTAT))
+    assert vor["inchikey"] == "WAEXFXRVDQXREF-UHFFFAOYSA-N" and vor["scaffold"] == "c1ccccc1"  # computed
+    assert nodes(batches, NodeLabel.MOA) == [{"name": "EGFR inhibitor"}, {"name": "HDAC inhibitor"}]
+    assert rels(batches, RelType.HAS_MOA) == [
+        {"start": "BRD-K81418486", "end": "HDAC inhibitor", "props": {}},
+        {"start": "BRD-K95435023", "end": "EGFR inhibitor", "props": {}}]
+    assert rels(batches, RelType.TARGETS) == [
+        {"start": "BRD-K81418486", "end": 3065, "props": {}},
+        {"start": "BRD-K81418486", "end": 3066, "props": {}},
+        {"start": "BRD-K95435023", "end": 1956, "props": {}}]
+    assert nodes(batches, NodeLabel.GENE) == [
+        {"entrez_id": 1956, "symbol": "EGFR"},
+        {"entrez_id": 3065, "symbol": "HDAC1"},
+        {"entrez_id": 3066, "symbol": "HDAC2"}]
+    assert report.dropped == [f"{path}: line 4: target symbol 'HDAC9X' is not in the gene table; TARGETS not loaded"]
+
+
+def test_functional_groups_and_scaffolds(tmp_path):
+    path = clue(
+        tmp_path,
+        ("BRD-K00000001", "vorinostat", "", "", VORINOSTAT, "", ""),
+        ("BRD-K00000002", "celecoxib", "", "", CELECOXIB, "", ""),
+        ("BRD-K00000003", "gefitinib", "", "", GEFITINIB, "", ""),
+        ("BRD-K00000004", "acid nitrile", "", "", "N#Cc1ccc(C(=O)O)cc1", "", ""),
+        ("BRD-K00000005", "ethanol", "", "", "CCO", "", ""),
+    )
+    batches, _ = run(CompoundsSource(), [path])
+    subs = {s["smarts"]: s for s in nodes(batches, NodeLabel.SUBSTRUCTURE)}
+    groups = {g.smarts: g.name for g in FUNCTIONAL_GROUPS}
+    assert all(subs[s]["kind"] == "functional_group" and subs[s]["name"] == n for s, n in groups.items())
+    scaffolds = {s["smarts"] for s in subs.values() if s["kind"] == "scaffold"}
+    assert "c1ccccc1" in scaffolds and all(s["name"] == s["smarts"] for s in subs.values() if s["kind"] == "scaffold")
+    has = {}
+    for r in rels(batches, RelType.HAS_SUBSTRUCTURE):
+        has.setdefault(r["start"], {})[subs[r["end"]]["name"]] = r["props"]
+    assert "hydroxamic acid" in has["BRD-K00000001"] and "amide" in has["BRD-K00000001"]
+    assert {"sulfonamide", "trifluoromethyl"} <= set(has["BRD-K00000002"])
+    assert has["BRD-K00000002"]["trifluoromethyl"] == {"count": 1}
+    assert {"morpholine", "aryl halide"} <= set(has["BRD-K00000003"])
+    assert {"nitrile", "carboxylic acid"} <= set(has["BRD-K00000004"])
+    assert "BRD-K00000005" not in has  # acyclic, no listed group
+    assert "scaffold" not in nodes(batches, NodeLabel.COMPOUND)[4]
+
+
+def test_functional_group_table_is_valid():
+    names = [g.name for g in FUNCTIONAL_GROUPS]
+    assert len(names) == len(set(names)) and 20 <= len(names) <= 40
+    assert len({g.smarts for g in FUNCTIONAL_GROUPS}) == len(names)
+    for g in FUNCTIONAL_GROUPS:
+        assert Chem.MolFromSmarts(g.smarts) is not None, g
+    for needed in ("hydroxamic acid", "sulfonamide", "nitrile", "trifluoromethyl", "carboxylic acid", "morpholine"):
+        assert needed in names
+
+
+def test_demo_fragments_are_listed_with_the_same_smarts():
+    demo = pytest.importorskip("toolkit.demo.molecules")
+    listed = {g.name: g.smarts for g in FUNCTIONAL_GROUPS}
+    for frag in demo.FRAGMENTS:
+        assert listed.get(frag.name) == frag.smarts, frag
+
+
+def test_scaffold_equal_to_a_group_smarts_is_that_group(tmp_path):
+    path = clue(tmp_path, ("BRD-K00000001", "thiophene", "", "", "c1ccsc1", "", ""))
+    batches, _ = run(CompoundsSource(), [path])
+    subs = nodes(batches, NodeLabel.SUBSTRUCTURE)
+    assert [s for s in subs if s["smarts"] == "c1ccsc1"] == [
+        {"smarts": "c1ccsc1", "name": "thiophene", "kind": "functional_group"}]
+    assert rels(batches, RelType.HAS_SUBSTRUCTURE) == [
+        {"start": "BRD-K00000001", "end": "c1ccsc1", "props": {"count": 1}}]
+
+
+def test_invalid_smiles_is_reported_not_fatal(tmp_path):
+    path = clue(tmp_path, ("BRD-K00000001", "broken", "", "HDAC inhibitor", "C1CC(", "KEY-FROM-FILE", ""),
+                ("BRD-K00000002", "fine", "", "", "CCO", "", ""))
+    batches, report = run(CompoundsSource(), [path])  # strict mode
+    assert nodes(batches, NodeLabel.COMPOUND)[0] == {
+        "pert_id": "BRD-K00000001", "name": "broken", "inchikey": "KEY-FROM-FILE"}
+    assert report.dropped == [
+        f"{path}: line 2: SMILES 'C1CC(' of BRD-K00000001 is not valid; compound loaded without structure"]
+    assert len(rels(batches, RelType.HAS_MOA)) == 1
+
+
+def test_analyse_smiles_cxsmiles():
+    plain = analyse_smiles("C[C@H](N)C(=O)O")
+    ext = analyse_smiles("C[C@H](N)C(=O)O |&1:1,THB:1:2:3|")
+    assert plain is not None and ext is not None and ext.smiles == plain.smiles and ext.cut_extension
+    assert analyse_smiles("not a smiles") is None
+
+
+# -- LINCS and Hub layouts ------------------------------------------------------------------------
+
+
+def test_lincs_pert_info_keeps_compounds_only(tmp_path):
+    path = write(tmp_path / "pert_info.txt.gz", tsv(
+        ("pert_id", "pert_iname", "pert_type", "canonical_smiles", "inchi_key"),
+        ("BRD-K81418486", "vorinostat", "trt_cp", VORINOSTAT, "-666"),
+        ("DMSO", "DMSO", "ctl_vehicle", "CS(C)=O", "-666"),
+        ("TRCN0000000001", "TP53", "trt_sh", "-666", "-666"),
+        ("BRD-U00000001", "secret", "trt_cp", "restricted", "-666")), gz=True)
+    batches, report = run(CompoundsSource(), [path])
+    assert [c["pert_id"] for c in nodes(batches, NodeLabel.COMPOUND)] == ["BRD-K81418486", "BRD-U00000001", "DMSO"]
+    assert nodes(batches, NodeLabel.COMPOUND)[1] == {"pert_id": "BRD-U00000001", "name": "secret"}
+    assert report.dropped == [f"{path}: pert_type: 1 rows are not compounds (trt_sh 1)"]
+
+
+def test_hub_pair_by_name(tmp_path):
+    bang = "!Source\t\"The Drug Repurposing Hub, Broad Institute\"\t\t\t\t\n!Restrictions\tnon-commercial\t\t\t\t\n"
+    drugs = write(tmp_path / "repurposing_drugs.txt", bang + tsv(
+        ("pert_iname", "clinical_phase", "moa", "target", "disease_area", "indication"),
+        ("vorinostat", "Launched", "HDAC inhibitor", "HDAC1|HDAC2", "oncology", "CTCL"),
+        ('"1,10-phenanthroline"', "Preclinical", "metalloproteinase inhibitor|chelator", "", "", ""),
+        ("nobody", "Phase 1", "thing inhibitor", "", "", "")))
+    samples = write(tmp_path / "repurposing_samples.txt", bang.replace("\t\t\t\t\n", "\t\t\t\t\t\t\t\t\t\t\n") + tsv(
+        ("broad_id", "pert_iname", "qc_incompatible", "purity", "vendor", "catalog_no", "vendor_name",
+         "expected_mass", "smiles", "InChIKey", "pubchem_cid", "deprecated_broad_id"),
+        ("BRD-K81418486-001-01-1", "Vorinostat", 0, 99, "V", "1", "SAHA", 264.1, VORINOSTAT,
+         "WAEXFXRVDQXREF-UHFFFAOYSA-N", 5311, ""),
+        ("BRD-K81418486-001-02-9", "vorinostat", 0, 98, "V", "2", "SAHA", 264.1, "CCO", "", 5311, ""),
+        ("BRD-K00000007-001-01-1", '"1,10-phenanthroline"', 0, 98, "V", "3", '"x, y"', 180.1,
+         "c1cnc2c(c1)ccc1cccnc12", "", 1, "")))
+    batches, report = run(CompoundsSource(), [drugs, samples, geneinfo(tmp_path)])
+    compounds = {c["pert_id"]: c for c in nodes(batches, NodeLabel.COMPOUND)}
+    assert compounds["BRD-K81418486"]["name"] == "Vorinostat"  # first row wins
+    assert compounds["BRD-K81418486"]["smiles"] == Chem.MolToSmiles(Chem.MolFromSmiles(VORINOSTAT))
+    assert compounds["BRD-K00000007"]["name"] == "1,10-phenanthroline"
+    assert rels(batches, RelType.HAS_MOA) == [
+        {"start": "BRD-K00000007", "end": "chelator", "props": {}},
+        {"start": "BRD-K00000007", "end": "metalloproteinase inhibitor", "props": {}},
+        {"start": "BRD-K81418486", "end": "HDAC inhibitor", "props": {}}]
+    assert [(r["start"], r["end"]) for r in rels(batches, RelType.TARGETS)] == [
+        ("BRD-K81418486", 3065), ("BRD-K81418486", 3066)]
+    assert report.dropped == [f"{drugs}: line 6: no compound named 'nobody' in the compound tables; "
+                              "its MoA/targets are not loaded"]
+
+
+def test_names_with_quotes_backticks_braces_verbatim(tmp_path):
+    odd = ['say "hi"', "`rm -rf`", "{name: 'x'}", "a\\b", "'); MATCH (n) DETACH DELETE n //"]
+    rows = [(f"BRD-K0000000{i}", name, "", f"{name} inhibitor", "CCO", "", "") for i, name in enumerate(odd)]
+    batches, _ = run(CompoundsSource(), [clue(tmp_path, *rows)])
+    assert [c["name"] for c in nodes(batches, NodeLabel.COMPOUND)] == odd
+    assert [m["name"] for m in nodes(batches, NodeLabel.MOA)] == sorted(f"{n} inhibitor" for n in odd)
+
+
+# -- malformed input ------------------------------------------------------------------------------
+
+
+def test_unknown_table(tmp_path):
+    path = write(tmp_path / "x.tsv", tsv(("pert_iname", "smiles"), ("a", "CCO")))
+    with pytest.raises(InputDataError) as err:
+        run(CompoundsSource(), [path])
+    assert str(err.value).startswith(f"{path}: header: not a compound, annotation or gene table")
+
+
+def test_gene_table_missing_symbol_column(tmp_path):
+    path = write(tmp_path / "genes.tsv", tsv(("gene_id", "gene_symbol"), (1, "A")))
+    broken = write(tmp_path / "g2.tsv", tsv(("gene_id", "name"), (1, "A")))
+    assert run(CompoundsSource(), [path])[0] == []
+    with pytest.raises(InputDataError, match="not a compound, annotation or gene table"):
+        run(CompoundsSource(), [broken])
+
+
+def test_wrong_column_count(tmp_path):
+    path = clue(tmp_path, ("BRD-K00000001", "a", "", "", "CCO", "", ""))
+    with open(path, "a") as fh:
+        fh.write("BRD-K00000002\tb\n")
+    with pytest.raises(InputDataError) as err:
+        run(CompoundsSource(), [path])
+    assert str(err.value).startswith(f"{path}: line 3: 2 tab-separated columns where the header has 7")
+    batches, report = run(CompoundsSource(), [path], lenient=True)
+    assert counts(batches)["Compound"] == 1 and report.dropped[0].endswith("skipped (lenient)")
+
+
+def test_empty_pert_id(tmp_path):
+    path = clue(tmp_path, ("", "a", "", "", "CCO", "", ""))
+    with pytest.raises(InputDataError, match=r"line 2: empty pert_id; fix: give every row a pert_id"):
+        run(CompoundsSource(), [path])
+
+
+def test_truncated_gzip(tmp_path):
+    rows = [(f"BRD-K{i:08d}", f"c{i}", "", "", "", "", "") for i in range(20000)]
+    path = truncated_gzip(tmp_path / "compoundinfo_beta.txt.gz", tsv(CLUE_HEADER, *rows))
+    with pytest.raises(InputDataError) as err:
+        run(CompoundsSource(), [path])
+    assert str(err.value).startswith(f"{path}: line ") and "truncated or corrupt" in str(err.value)
+
+
+def test_non_utf8_bytes_outside_hub_files(tmp_path):
+    path = tmp_path / "compoundinfo_beta.txt"
+    path.write_bytes(tsv(CLUE_HEADER).encode() + b"BRD-K00000001\tkr\x9fppel\t\t\tCCO\t\t\n")
+    with pytest.raises(InputDataError) as err:
+        run(CompoundsSource(), [path])
+    assert str(err.value).startswith(f"{path}: line 2: byte 0x9f at column 17 is not valid UTF-8")
+
+
+def test_same_files_twice_same_batches(tmp_path):
+    paths = [clue(tmp_path, ("BRD-K81418486", "vorinostat", "HDAC1", "HDAC inhibitor", VORINOSTAT, "", "")),
+             geneinfo(tmp_path)]
+    assert run(CompoundsSource(), paths)[0] == run(CompoundsSource(), paths)[0]
+
+
+def test_registers_itself():
+    registered = []
+    compounds_module.kgtool_register_sources(register=registered.append)
+    assert [s.name for s in registered] == ["compounds"]
