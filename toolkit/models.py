@@ -14,6 +14,23 @@ if TYPE_CHECKING:  # torch is imported lazily so `kgtool --help` stays fast
 
 
 @dataclass(frozen=True)
+class GraphContext:
+    """Knowledge the graph adds around the signatures, for knowledge-infused models.
+
+    Gene indices refer to ``TaskData.gene_ids``; GO term indices to ``go_ids``.
+    """
+
+    gene_edges: np.ndarray  # (2, E) int64 STRING edges among the genes in use, both directions
+    edge_weight: np.ndarray  # (E,) float32 combined score / 1000
+    go_ids: tuple[str, ...]
+    go_names: tuple[str, ...]
+    gene_go: np.ndarray  # (n_genes, n_terms) float32 0/1 annotations, propagated up the DAG
+    go_edges: np.ndarray  # (2, P) int64 child -> parent term (is_a and part_of)
+    compound_smiles: Mapping[str, str] = field(default_factory=dict)  # pert_id -> canonical SMILES
+    compound_scaffold: Mapping[str, str] = field(default_factory=dict)  # pert_id -> Murcko scaffold
+
+
+@dataclass(frozen=True)
 class TaskData:
     """Signatures as a feature matrix with multi-hot MoA labels (rows = signatures)."""
 
@@ -23,6 +40,8 @@ class TaskData:
     compound_ids: tuple[str, ...]
     gene_ids: tuple[int, ...]
     classes: tuple[str, ...]
+    cell_ids: tuple[str, ...] = ()  # per sample; empty when unknown
+    context: Optional[GraphContext] = None  # filled when a model declares it needs graph knowledge
 
     def __post_init__(self) -> None:
         n = len(self.sample_ids)
@@ -42,6 +61,8 @@ class TaskData:
             compound_ids=tuple(self.compound_ids[i] for i in index),
             gene_ids=self.gene_ids,
             classes=self.classes,
+            cell_ids=tuple(self.cell_ids[i] for i in index) if self.cell_ids else (),
+            context=self.context,
         )
 
 
@@ -68,6 +89,7 @@ class ModelPlugin(ABC):
 
     name: ClassVar[str]
     description: ClassVar[str]
+    requires_context: ClassVar[bool] = False  # True: TaskData.context must be filled by the export
 
     def __init__(self, n_features: int, n_classes: int, params: Optional[Mapping[str, Any]] = None) -> None:
         self.n_features = n_features
