@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Optional, Sequence, TypeVar
 
 from toolkit.errors import InputDataError
-from toolkit.graph.batches import NodeBatch, RelBatch, SourceReport
+from toolkit.graph.batches import Batch, NodeBatch, RelBatch, SourceReport
 from toolkit.schema import NodeLabel, RelType
+from toolkit.sources import LoadOptions, Source
 
 logger = logging.getLogger(__name__)
 
@@ -490,3 +491,17 @@ def rel_batches(
 ) -> Iterator[RelBatch]:
     for chunk in batched(rows, size):
         yield RelBatch(rel_type, start, end, chunk)
+
+
+class ReportingSource(Source):
+    """A source whose ``_read`` reports bad records through :class:`Problems` (finished even on error)."""
+
+    def read(self, paths: Sequence[Path], options: LoadOptions, report: SourceReport) -> Iterator[Batch]:
+        problems = Problems(report, options.lenient)
+        try:
+            yield from self._read(paths, options, problems)
+        finally:
+            problems.finish()
+
+    def _read(self, paths: Sequence[Path], options: LoadOptions, problems: Problems) -> Iterator[Batch]:
+        raise NotImplementedError

@@ -48,16 +48,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Optional, Sequence
 
 from toolkit.errors import InputDataError
-from toolkit.graph.batches import Batch, SourceReport
+from toolkit.graph.batches import Batch
 from toolkit.hookspecs import hookimpl
 from toolkit.schema import NodeLabel, RelType
-from toolkit.sources import LoadOptions, Source
+from toolkit.sources import LoadOptions
 
 from ._tables import (
     MISSING,
     DelimitedFile,
     GeneTable,
     Problems,
+    ReportingSource,
     clean,
     is_compound_pert_type,
     is_gene_table,
@@ -231,19 +232,12 @@ def _extend(into: list[str], values: list[str]) -> None:
             into.append(v)
 
 
-class CompoundsSource(Source):
+class CompoundsSource(ReportingSource):
     """Compound tables (CLUE, LINCS, Drug Repurposing Hub) with RDKit structures."""
 
     name = "compounds"
     description = ("Compounds (CLUE compoundinfo, LINCS pert_info, Repurposing Hub) with RDKit structures, "
                    "MoA, targets, substructures")
-
-    def read(self, paths: Sequence[Path], options: LoadOptions, report: SourceReport) -> Iterator[Batch]:
-        problems = Problems(report, options.lenient)
-        try:
-            yield from self._read(paths, options, problems)
-        finally:
-            problems.finish()
 
     # -- reading -----------------------------------------------------------------------------
 

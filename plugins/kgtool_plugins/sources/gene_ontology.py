@@ -39,15 +39,16 @@ from pathlib import Path
 from typing import Iterator, Optional, Sequence
 
 from toolkit.errors import InputDataError
-from toolkit.graph.batches import Batch, SourceReport
+from toolkit.graph.batches import Batch
 from toolkit.hookspecs import hookimpl
 from toolkit.schema import NodeLabel, RelType
-from toolkit.sources import LoadOptions, Source
+from toolkit.sources import LoadOptions
 
 from ._tables import (
     DelimitedFile,
     Head,
     Problems,
+    ReportingSource,
     TextLines,
     clean,
     node_batches,
@@ -328,18 +329,11 @@ def _read_wide(path: Path, onto: Ontology, ann: _Annotations, problems: Problems
                     symbols[i] if symbols else "")
 
 
-class GeneOntologySource(Source):
+class GeneOntologySource(ReportingSource):
     """GO terms, is_a/part_of, and gene annotations (GAF or gene→GO tables)."""
 
     name = "go"
     description = "Gene Ontology (OBO via obonet) with GAF or gene2go-table annotations; optional propagation"
-
-    def read(self, paths: Sequence[Path], options: LoadOptions, report: SourceReport) -> Iterator[Batch]:
-        problems = Problems(report, options.lenient)
-        try:
-            yield from self._read(paths, options, problems)
-        finally:
-            problems.finish()
 
     def _read(self, paths: Sequence[Path], options: LoadOptions, problems: Problems) -> Iterator[Batch]:
         obo_paths: list[Path] = []

@@ -59,10 +59,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence
 
 from toolkit.errors import InputDataError
-from toolkit.graph.batches import Batch, SourceReport
+from toolkit.graph.batches import Batch
 from toolkit.hookspecs import hookimpl
 from toolkit.schema import NodeLabel, RelType
-from toolkit.sources import LoadOptions, Source
+from toolkit.sources import LoadOptions
 
 from ._tables import (
     HDF5_MAGIC,
@@ -70,6 +70,7 @@ from ._tables import (
     DelimitedFile,
     GeneTable,
     Problems,
+    ReportingSource,
     clean,
     file_magic,
     is_compound_pert_type,
@@ -522,24 +523,22 @@ def _landmark_rows(matrix: _Matrix, genes: GeneTable, problems: Problems) -> _Ge
 # the source
 
 
-class SignaturesSource(Source):
+class SignaturesSource(ReportingSource):
     """L1000 Level 5 signatures from GCTX/GCT with siginfo and geneinfo metadata."""
 
     name = "signatures"
     description = "L1000 signatures (GCTX/GCT + siginfo/sig_info + geneinfo): landmark z vectors, top-k up/down genes"
 
-    def read(self, paths: Sequence[Path], options: LoadOptions, report: SourceReport) -> Iterator[Batch]:
-        problems = Problems(report, options.lenient)
+    def _read(self, paths: Sequence[Path], options: LoadOptions, problems: Problems) -> Iterator[Batch]:
         matrices: list[_Matrix] = []
         try:
-            yield from self._read(paths, options, problems, matrices)
+            yield from self._read_matrices(paths, options, problems, matrices)
         finally:
             for m in matrices:
                 m.close()
-            problems.finish()
 
-    def _read(self, paths: Sequence[Path], options: LoadOptions, problems: Problems,
-              matrices: list[_Matrix]) -> Iterator[Batch]:
+    def _read_matrices(self, paths: Sequence[Path], options: LoadOptions, problems: Problems,
+                       matrices: list[_Matrix]) -> Iterator[Batch]:
         qc_only = options.qc_only
         size = options.batch_size
         siginfo_paths: list[Path] = []

@@ -30,12 +30,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Optional, Sequence
 
 from toolkit.errors import InputDataError
-from toolkit.graph.batches import Batch, SourceReport
+from toolkit.graph.batches import Batch
 from toolkit.hookspecs import hookimpl
 from toolkit.schema import NodeLabel, RelType
-from toolkit.sources import LoadOptions, Source
+from toolkit.sources import LoadOptions
 
-from ._tables import DelimitedFile, Problems, clean, node_batches, parse_int, rel_batches, sniff
+from ._tables import DelimitedFile, Problems, ReportingSource, clean, node_batches, parse_int, rel_batches, sniff
 
 if TYPE_CHECKING:
     import numpy as np
@@ -118,18 +118,11 @@ class _Edges:
         return keys[keep], scores[keep]
 
 
-class StringSource(Source):
+class StringSource(ReportingSource):
     """STRING interactions on Entrez gene ids."""
 
     name = "string"
     description = "STRING protein interactions (Entrez edge table, or STRING links + aliases) as INTERACTS_WITH {score}"
-
-    def read(self, paths: Sequence[Path], options: LoadOptions, report: SourceReport) -> Iterator[Batch]:
-        problems = Problems(report, options.lenient)
-        try:
-            yield from self._read(paths, options, problems)
-        finally:
-            problems.finish()
 
     def _read(self, paths: Sequence[Path], options: LoadOptions, problems: Problems) -> Iterator[Batch]:
         entrez_tables: list[Path] = []
