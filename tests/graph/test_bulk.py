@@ -84,7 +84,8 @@ def _batches():
         {"entrez_id": 2, "symbol": TRICKY[1], "is_landmark": False, "score": 2.5, "z": [0.5, -1.25, 1e-300, 2.0]},
         {"entrez_id": 3, "symbol": TRICKY[2], "counts": [1, 2, 3], "mixed": [1, 2.5], "flags": [True, False]},
         {"entrez_id": 4, "symbol": TRICKY[3], "empty": [], "just_blank": [""], "two_blank": ["", ""]},
-        {"entrez_id": 5, "symbol": TRICKY[4], "when": dt.date(2024, 2, 29), "big": 2**62, "neg": -7},
+        {"entrez_id": 5, "symbol": TRICKY[4], "when": dt.date(2024, 2, 29), "big": 2**62, "neg": -7,
+         "odd name:x": "a property name a CSV header cannot hold", "inf": float("inf")},
         # duplicates: later rows win property by property, None removes a property
         {"entrez_id": 1, "score": 4, "dropped": None, "tags": ["x;y", "z"]},
         {"entrez_id": 2, "symbol": TRICKY[5]},
@@ -233,3 +234,34 @@ def test_admin_error_picks_the_bad_field():
         "Caused by: java.lang.NumberFormatException: Not an integer: \"oops\"\n"
     )
     assert bulk.admin_error(output) == 'nodes-Gene-0.csv, neo4j-admin line 2: Not an integer: "oops"'
+
+
+def test_numpy_and_enum_values_are_written_as_the_driver_would_send_them(tmp_path):
+    import numpy as np
+
+    plan = bulk._Plan()
+    plan.add(NodeBatch(NodeLabel.GENE, (
+        {"entrez_id": np.int64(7), "score": np.float64(0.25), "z": np.array([1.5, 2.0]), "ok": np.bool_(True),
+         "label": NodeLabel.GENE},
+    )))
+    plan.add(RelBatch(RelType.INTERACTS_WITH, NodeLabel.GENE, NodeLabel.GENE, ({"start": np.int64(7), "end": 7},)))
+    files = bulk.write_csv(plan, tmp_path)
+    assert plan.key_types[NodeLabel.GENE] is int and list(plan.nodes[NodeLabel.GENE]) == [7]
+    lines = files.nodes[0][1].read_text(encoding="utf-8").splitlines()
+    assert lines == ["entrez_id:ID(Gene){id-type:long},label:string,ok:boolean,score:double,z:double[]",
+                     '7,"Gene",true,0.25,1.5;2.0']
+    assert files.rels[0][1].read_text(encoding="utf-8").splitlines() == [":START_ID(Gene),:END_ID(Gene)", "7,7"]
+
+
+def test_string_lists_holding_every_delimiter_are_left_to_cypher(tmp_path):
+    every = "".join(bulk.ARRAY_DELIMITERS)
+    plan = bulk._Plan()
+    plan.add(NodeBatch(NodeLabel.GENE, (
+        {"entrez_id": 1, "tags": [every, "b"]},
+        {"entrez_id": 2, "tags": ["plain", "b"]},
+    )))
+    files = bulk.write_csv(plan, tmp_path)
+    assert files.array_delimiter == ";"
+    assert files.node_fixups[NodeLabel.GENE] == [{"key": 1, "props": {"tags": [every, "b"]}}]
+    lines = files.nodes[0][1].read_text(encoding="utf-8").splitlines()
+    assert lines == ["entrez_id:ID(Gene){id-type:long},tags:string[]", "1,", '2,"plain;b"']

@@ -50,6 +50,7 @@ _INT64 = (-(2**63), 2**63 - 1)
 _PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TEMPORAL = (_dt.date, _dt.datetime, _dt.time, _dt.timedelta)
 _FIXUP = "cypher"  # the column token of a value that only Cypher can store
+_SIMPLE = frozenset((str, int, float, bool))
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,28 @@ class BulkReport:
 
 
 # -- merging batches with the writer's semantics ------------------------------------------------
+
+
+def _native(value: Any) -> Any:
+    """The plain Python value the driver would send for ``value`` (numpy scalars and arrays, str, int
+    and float subclasses such as enums); anything else unchanged."""
+    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    return value
+
+
+def _drop_nones(props: dict[str, Any]) -> None:
+    """A first row's ``None`` values set nothing (``is``, never ``==``: values may be numpy arrays)."""
+    for name in [name for name, value in props.items() if value is None]:
+        del props[name]
 
 
 def _merge_props(target: dict[str, Any], update: dict[str, Any]) -> None:
@@ -124,13 +147,13 @@ class _Plan:
         by_key = self.nodes.setdefault(label, {})
         for row in batch.rows:
             key = row[key_name]
+            if type(key) is not int and type(key) is not str:
+                key = _native(key)
             props = by_key.get(key)
             if props is None:
                 self._check_key(label, key)
                 props = by_key[key] = dict(row)
-                if None in props.values():
-                    for name in [n for n, v in props.items() if v is None]:
-                        del props[name]
+                _drop_nones(props)
             else:
                 _merge_props(props, row)
 
@@ -141,6 +164,10 @@ class _Plan:
         ends = self.nodes.setdefault(batch.end, {})
         for row in batch.rows:
             start, end = row["start"], row["end"]
+            if type(start) is not int and type(start) is not str:
+                start = _native(start)
+            if type(end) is not int and type(end) is not str:
+                end = _native(end)
             if start not in starts:  # an endpoint without a node row: a node with just its key
                 self.node(batch.start, start)
             if end not in ends:
@@ -151,9 +178,7 @@ class _Plan:
             props = group.get((start, end))
             if props is None:
                 props = group[(start, end)] = dict(update)
-                if None in props.values():
-                    for name in [n for n, v in props.items() if v is None]:
-                        del props[name]
+                _drop_nones(props)
             else:
                 _merge_props(props, update)
 
@@ -181,59 +206,60 @@ class _Typer:
         self.multiline = False
         self.in_string_lists: set[str] = set()  # candidate array delimiters some list element contains
 
-    def token(self, value: Any, where: str) -> str:
-        """The CSV column type of ``value`` (``long``, ``string[]``, ...), or ``_FIXUP`` for Cypher-only values."""
+    def typed(self, value: Any, where: str) -> tuple[str, Any]:
+        """The CSV column type of ``value`` (``long``, ``string[]``, ...) or ``_FIXUP`` for values only
+        Cypher can store, with the value as it is to be written."""
         kind = type(value)
         if kind is str:
             if not self.multiline and _has_newline(value):
                 self.multiline = True
-            return "string"
+            return "string", value
         if kind is float:
-            return "double"
+            return "double", value
         if kind is int:
             _check_int(value, where)
-            return "long"
+            return "long", value
         if kind is bool:
-            return "boolean"
-        return self._other(value, where)
-
-    def _other(self, value: Any, where: str) -> str:
-        if isinstance(value, (list, tuple)):
-            if not value:
-                return _FIXUP  # an empty CSV field reads back as no property, not as an empty list
-            kinds = {type(x) for x in value}
-            if all(issubclass(k, str) for k in kinds):
-                if len(value) == 1 and value[0] == "":
-                    return _FIXUP  # "" reads back as no property too
-                for x in value:
-                    if not self.multiline and _has_newline(x):
-                        self.multiline = True
-                    for c in ARRAY_DELIMITERS:
-                        if c in x:
-                            self.in_string_lists.add(c)
-                return "string[]"
-            if kinds == {bool}:
-                return "boolean[]"
-            if kinds <= {int, float}:
-                for x in value:
-                    if type(x) is int:
-                        _check_int(x, where)
-                return "double[]" if float in kinds else "long[]"
-            raise InputDataError("bulk import", where, f"list {value!r:.80} mixes types or holds nulls or maps",
-                                 "Neo4j stores only lists of one simple type; fix the source plugin")
-        if isinstance(value, str):
-            return self.token(str(value), where)
-        if isinstance(value, bool):
-            return "boolean"
-        if isinstance(value, int):
-            _check_int(value, where)
-            return "long"
-        if isinstance(value, float):
-            return "double"
-        if isinstance(value, _TEMPORAL) or type(value).__module__.startswith("neo4j."):
-            return _FIXUP
-        raise InputDataError("bulk import", where, f"value {value!r:.80} of type {type(value).__name__} cannot be "
+            return "boolean", value
+        if kind is list or kind is tuple:
+            return self._list(value, where)
+        native = _native(value)
+        if native is not value:
+            return self.typed(native, where)
+        if isinstance(value, _TEMPORAL) or kind.__module__.startswith("neo4j."):
+            return _FIXUP, value
+        raise InputDataError("bulk import", where, f"value {value!r:.80} of type {kind.__name__} cannot be "
                              "a property", "convert it to a string, number, boolean or list of those in the source plugin")
+
+    def _list(self, value: list[Any] | tuple[Any, ...], where: str) -> tuple[str, Any]:
+        if not value:
+            return _FIXUP, value  # an empty CSV field reads back as no property, not as an empty list
+        items: Any = value
+        kinds = {type(x) for x in items}
+        if not kinds <= _SIMPLE:
+            items = [_native(x) for x in items]
+            kinds = {type(x) for x in items}
+        if kinds == {str}:
+            if len(items) == 1 and items[0] == "":
+                return _FIXUP, value  # "" reads back as no property too
+            for x in items:
+                if not self.multiline and _has_newline(x):
+                    self.multiline = True
+                for c in ARRAY_DELIMITERS:
+                    if c in x:
+                        self.in_string_lists.add(c)
+            return "string[]", items
+        if kinds == {bool}:
+            return "boolean[]", items
+        if kinds <= {int, float}:
+            for x in items:
+                if type(x) is int:
+                    _check_int(x, where)
+            return ("double[]" if float in kinds else "long[]"), items
+        if all(isinstance(x, _TEMPORAL) for x in items):
+            return _FIXUP, value
+        raise InputDataError("bulk import", where, f"list {value!r:.80} mixes types or holds nulls or maps",
+                             "Neo4j stores only lists of one simple type; fix the source plugin")
 
     def array_delimiter(self) -> str:
         """The first candidate no string-list element contains (else ``;``: such lists are set by Cypher)."""
@@ -256,7 +282,7 @@ def _split(
     shards = [_Shard()]
     fixups: list[tuple[Any, dict[str, Any]]] = []
     plain: set[str] = set()
-    token_of = typer.token
+    typed = typer.typed
     for ident, props in entities:
         tokens: list[tuple[str, str]] = []
         later: dict[str, Any] | None = None
@@ -273,7 +299,9 @@ def _split(
             elif kind is int and _MIN_LONG <= value <= _MAX_LONG:
                 token = "long"
             else:
-                token = token_of(value, f"{where} {ident!r} property {name!r}")
+                token, native = typed(value, f"{where} {ident!r} property {name!r}")
+                if native is not value:
+                    props[name] = value = native  # the same key: safe while iterating
             if name not in plain:
                 if _PLAIN_NAME.match(name):
                     plain.add(name)
@@ -346,7 +374,7 @@ def _formatter(token: str, delimiter: str) -> Callable[[Any], str]:
 
 
 def _key_formatter(key_type: type | None) -> Callable[[Any], str]:
-    return str if key_type is int else _quote
+    return "%d".__mod__ if key_type is int else _quote
 
 
 @dataclass
@@ -417,8 +445,9 @@ def write_csv(plan: _Plan, work_dir: Path) -> _Files:
             rel_parts.append((rel_type, start, end, *_split(group.items(), None, typer, where)))
 
     work_dir.mkdir(parents=True, exist_ok=True)
-    for old in work_dir.glob("*.csv"):
-        old.unlink()
+    for pattern in ("nodes-*.csv", "rels-*.csv"):
+        for old in work_dir.glob(pattern):
+            old.unlink()
     files = _Files(multiline=typer.multiline, array_delimiter=typer.array_delimiter())
     delimiter = files.array_delimiter
     clash_possible = delimiter in typer.in_string_lists
@@ -435,7 +464,7 @@ def write_csv(plan: _Plan, work_dir: Path) -> _Files:
         head = [f":START_ID({start.value})", f":END_ID({end.value})"]
         start_text = _key_formatter(plan.key_types.get(start))
         end_text = _key_formatter(plan.key_types.get(end))
-        if start_text is str and end_text is str:
+        if plan.key_types.get(start) is int and plan.key_types.get(end) is int:
             pair_text: Callable[[Any], str] = "%d,%d".__mod__  # two int keys: one C call
         else:
             def pair_text(pair: tuple[Any, Any]) -> str:
@@ -448,6 +477,10 @@ def write_csv(plan: _Plan, work_dir: Path) -> _Files:
             files.rel_fixups[(rel_type, start, end)] = [
                 {"start": pair[0], "end": pair[1], "props": props} for pair, props in fixups
             ]
+    if not files.nodes:  # neo4j-admin needs a node source: an empty one gives an empty database
+        path = work_dir / "nodes-none.csv"
+        path.write_text(":ID\n", encoding="utf-8")
+        files.nodes.append(("", path))
     return files
 
 
@@ -470,7 +503,7 @@ def import_args(files: _Files, database: str, staging: Path, work_dir: Path) -> 
         "--legacy-style-quoting=false", "--ignore-empty-strings=false", "--trim-strings=false",
         f"--multiline-fields={'true' if files.multiline else 'false'}",
     ]
-    args += [f"--nodes={label}={path}" for label, path in files.nodes]
+    args += [f"--nodes={label}={path}" if label else f"--nodes={path}" for label, path in files.nodes]
     args += [f"--relationships={rel}={path}" for rel, path in files.rels]
     return args
 
@@ -593,9 +626,10 @@ def bulk_import(
     if existing and not force:
         raise ServerError(
             f"database {database!r} at {server.bolt_uri} already holds {existing} nodes and bulk import replaces "
-            "the whole database; load with the graph writer instead, or pass force=True (--force) to replace it"
+            "the whole database; load with the graph writer instead, or pass force=True to replace it"
         )
 
+    tic = time.perf_counter()
     plan = _Plan()
     for batch in batches:
         plan.add(batch)
@@ -603,13 +637,15 @@ def bulk_import(
     n_rels = sum(len(group) for group in plan.rels.values())
     files = write_csv(plan, work_dir)
     del plan
-    logger.info("wrote %d node and %d relationship CSV files (%d nodes, %d relationships) to %s",
-                len(files.nodes), len(files.rels), n_nodes, n_rels, work_dir)
+    seconds_csv = time.perf_counter() - tic
+    logger.info("wrote %d node and %d relationship CSV files (%d nodes, %d relationships) to %s in %.1f s",
+                len(files.nodes), len(files.rels), n_nodes, n_rels, work_dir, seconds_csv)
 
     staging = server.neo4j_home / STAGING_DIR_NAME
     shutil.rmtree(staging, ignore_errors=True)
     cmd = server.admin_command("database", "import", "full", *import_args(files, database, staging, work_dir))
     logger.info("bulk import: %s", " ".join(cmd))
+    stopped = time.perf_counter()
     server.stop()
     seconds_import = 0.0
     failure: str | None = None
@@ -641,11 +677,17 @@ def bulk_import(
             f"{work_dir / 'import.log'} and the CSV files there, fix the data or load with the graph writer"
         )
 
+    seconds_offline = time.perf_counter() - stopped
+    tic = time.perf_counter()
     with connect(settings) as graph:
         apply_schema(graph)
         _apply_fixups(graph, files)
+    seconds_schema = time.perf_counter() - tic
     report = BulkReport(nodes=n_nodes, relationships=n_rels, seconds_total=time.perf_counter() - started,
                         seconds_import=seconds_import)
-    logger.info("bulk import of %d nodes and %d relationships took %.1f s (neo4j-admin %.1f s)",
-                report.nodes, report.relationships, report.seconds_total, report.seconds_import)
+    logger.info(
+        "bulk import of %d nodes and %d relationships took %.1f s: CSV %.1f s, server stop + neo4j-admin + start "
+        "%.1f s (neo4j-admin %.1f s), schema %.1f s", report.nodes, report.relationships, report.seconds_total,
+        seconds_csv, seconds_offline, report.seconds_import, seconds_schema,
+    )
     return report

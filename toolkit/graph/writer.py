@@ -69,6 +69,9 @@ class GraphWriter:
         else:
             statement, name = rel_statement(batch), batch.rel_type.value
             rows = _undirected(batch.rows) if batch.rel_type.undirected else list(batch.rows)
+            # Neighbouring rows then touch the same nodes: ~20% less server CPU (bench/load.py).
+            # The sort is stable, so of two rows for one pair the later still wins, as before.
+            rows.sort(key=lambda row: (row["start"], row["end"]))
         for i in range(0, len(rows), self.chunk_size):
             chunk = rows[i : i + self.chunk_size]
             self.counts.add(name, len(chunk), self.graph.write(statement, rows=chunk))
