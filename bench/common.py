@@ -31,11 +31,10 @@ def settings():
 @contextmanager
 def empty_graph() -> Iterator[object]:
     """Connect to the running benchmark server, empty the graph and apply the schema."""
-    from toolkit import cypher
     from toolkit.graph.db import connect
     from toolkit.graph.schema_init import apply_schema
 
     with connect(settings()) as graph:
-        graph.run_autocommit(cypher.load("write/delete_all"))
+        graph.delete_everything()
         apply_schema(graph)
         yield graph

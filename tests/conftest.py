@@ -47,7 +47,5 @@ def session_graph(settings: Settings, neo4j_server):
 @pytest.fixture
 def graph(session_graph):
     """The real graph, emptied before the test (schema kept)."""
-    from toolkit import cypher
-
-    session_graph.run_autocommit(cypher.load("write/delete_all"))
+    session_graph.delete_everything()
     return session_graph

@@ -21,7 +21,7 @@ def demo(session_graph, settings, tmp_path_factory):
     plugins.reset()
     recorder = Recorder()
     plugins.plugin_manager().register(recorder, name="recorder")
-    session_graph.run_autocommit(cypher.load("write/delete_all"))
+    session_graph.delete_everything()
     data_dir = tmp_path_factory.mktemp("demo")
     result = run_demo(session_graph, settings, data_dir, DemoSpec(seed=3, **SMALL), epochs=40, seed=3)
     yield result, recorder, data_dir

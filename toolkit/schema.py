@@ -61,6 +61,8 @@ class RelType(str, Enum):
     FOR = "FOR"
     OF_MOA = "OF_MOA"
     EXPLAINS = "EXPLAINS"
+    INTERACTS_IN_EXPLANATION = "INTERACTS_IN_EXPLANATION"  # gene pair with a joint (non-additive) effect
+    EXPLAINS_EDGE = "EXPLAINS_EDGE"  # attribution of a STRING edge to a prediction
 
     @property
     def undirected(self) -> bool:
@@ -89,7 +91,17 @@ ENDPOINTS: dict[RelType, tuple[tuple[NodeLabel, NodeLabel], ...]] = {
         (NodeLabel.GO_TERM, NodeLabel.PREDICTION),
         (NodeLabel.SUBSTRUCTURE, NodeLabel.PREDICTION),
     ),
+    RelType.INTERACTS_IN_EXPLANATION: ((NodeLabel.GENE, NodeLabel.GENE),),
+    RelType.EXPLAINS_EDGE: ((NodeLabel.GENE, NodeLabel.GENE),),
 }
+
+
+# What runs derive (predictions, explanations) as opposed to loaded data.
+DERIVED_LABELS: frozenset[NodeLabel] = frozenset({NodeLabel.RUN, NodeLabel.PREDICTION})
+DERIVED_RELS: frozenset[RelType] = frozenset({
+    RelType.PREDICTED, RelType.FOR, RelType.OF_MOA, RelType.EXPLAINS,
+    RelType.INTERACTS_IN_EXPLANATION, RelType.EXPLAINS_EDGE,
+})
 
 
 def identifier(value: str) -> str:

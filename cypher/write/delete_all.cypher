@@ -1,2 +1,2 @@
-// Remove every node and relationship, in batches (kgtool db reset).
+// Remove every node (and any relationship left), in batches (kgtool db reset).
 MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS

@@ -1,6 +1,10 @@
-// Gene attributions of an explain run: one EXPLAINS edge per (gene, prediction, run).
-UNWIND $rows AS row
-MATCH (p:Prediction {prediction_id: row.prediction_id})
-MATCH (g:Gene {entrez_id: row.entrez_id})
-MERGE (g)-[e:EXPLAINS {run_id: $run_id}]->(p)
-SET e.score = row.score, e.rank = row.rank, e.method = $method
+// Gene attributions of an explain run: one EXPLAINS edge per (gene, prediction, run). Rows come
+// grouped by prediction with one list per field ($groups [{prediction_id, entrez_id: [...],
+// score: [...], rank: [...]}]). CREATE, not MERGE: the run's gene edges are cleared first
+// (write/explains_clear), which keeps a rewrite idempotent at a cost independent of node degree.
+// Parameters: $run_id, $method, $groups.
+UNWIND $groups AS grp
+MATCH (p:Prediction {prediction_id: grp.prediction_id})
+UNWIND range(0, size(grp.rank) - 1) AS i
+MATCH (g:Gene {entrez_id: grp.entrez_id[i]})
+CREATE (g)-[:EXPLAINS {run_id: $run_id, method: $method, score: grp.score[i], rank: grp.rank[i]}]->(p)

@@ -72,7 +72,7 @@ def own_graph(own_server):
         return connect(settings)
 
     with open_graph() as graph:
-        graph.run_autocommit(cypher.load("write/delete_all"))
+        graph.delete_everything()
         apply_schema(graph)
     return open_graph
 

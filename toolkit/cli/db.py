@@ -87,8 +87,6 @@ def reset(ctx: click.Context, yes: bool, hard: bool) -> None:
         server.wipe_data()
         click.echo("managed server stopped and its data deleted; `kgtool db start` makes a fresh one")
         return
-    from toolkit import cypher
-
     with open_graph(ctx) as graph:
-        graph.run_autocommit(cypher.load("write/delete_all"))
+        graph.delete_everything()
     click.echo("graph emptied (schema kept)")

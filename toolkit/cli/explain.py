@@ -2,24 +2,64 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Optional
+
 import click
 
-from toolkit.cli.common import open_graph
+from toolkit.cli.common import open_graph, parse_params
 
 
 @click.command("explain")
 @click.argument("train_run_id")
 @click.option("--method", default="integrated_gradients", show_default=True, help="An explainer plugin.")
-@click.option("--top-k", default=20, show_default=True, help="Genes written per prediction.")
+@click.option("--top-k", default=20, show_default=True, type=click.IntRange(min=1),
+              help="Genes (and GO terms, pairs, substructures, edges) written per prediction.")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--split", "splits", multiple=True, default=("test", "unlabelled"), show_default=True,
-              type=click.Choice(["train", "valid", "test", "unlabelled"]))
+              type=click.Choice(["train", "valid", "test", "unlabelled", "predict"]))
+@click.option("--pathways/--no-pathways", default=True, show_default=True,
+              help="GO term scores with hypergeometric enrichment and BH q-values.")
+@click.option("--interactions/--no-interactions", default=True, show_default=True,
+              help="Gene-pair interactions by paired ablation of the top genes.")
+@click.option("--quality/--no-quality", default=True, show_default=True,
+              help="Deletion/insertion AUCs, Captum infidelity/sensitivity, stability (stored on the run).")
+@click.option("--retrain-seeds", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Retrain the model in-process with this many other seeds and compare explanations.")
+@click.option("--truth", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A demo ground_truth.json: score explanations against the planted mechanisms.")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a self-contained HTML report here.")
+@click.option("--max-signatures", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Explain at most this many signatures per prediction (0 = all); for slow explainers.")
+@click.option("--explainer-param", "explainer_params", multiple=True,
+              help="Explainer keyword argument key=value, e.g. epochs=50 for gnn_explainer (repeatable).")
 @click.pass_context
-def command(ctx: click.Context, train_run_id: str, method: str, top_k: int, seed: int, splits: tuple[str, ...]) -> None:
-    """Attribute a train run's top predictions to genes; write EXPLAINS edges."""
-    from toolkit.explain.pipeline import explain
+def command(ctx: click.Context, train_run_id: str, method: str, top_k: int, seed: int, splits: tuple[str, ...],
+            pathways: bool, interactions: bool, quality: bool, retrain_seeds: int, truth: Optional[Path],
+            report: Optional[Path], max_signatures: int, explainer_params: tuple[str, ...]) -> None:
+    """Attribute a train run's top predictions to genes, GO terms, gene pairs (and substructures or
+    network edges where the model has them); write the EXPLAINS edges and score the explanations."""
+    from toolkit.explain.pipeline import ExplainOptions, explain_run
 
+    options = ExplainOptions(pathways=pathways, interactions=interactions, quality=quality,
+                             retrain_seeds=retrain_seeds, truth=truth, report=report, max_signatures=max_signatures,
+                             explainer_params=parse_params(explainer_params))
     with open_graph(ctx) as graph:
-        run = explain(graph, ctx.find_root().obj, train_run_id, method, top_k, seed, splits)
-    click.echo(f"{run.metrics['explains_edges']} EXPLAINS edges for {run.metrics['predictions_explained']} predictions")
-    click.echo(f"run: {run.run_id}")
+        outcome = explain_run(graph, ctx.find_root().obj, train_run_id, method, top_k, seed, splits, options)
+    metrics = outcome.run.metrics
+    click.echo(f"{metrics['explains_edges']} EXPLAINS edges for {metrics['predictions_explained']} predictions")
+    extra = [f"{metrics[k]} {label}" for k, label in (("goterm_edges", "GO term edges"),
+                                                      ("interaction_edges", "gene-pair edges"),
+                                                      ("substructure_edges", "substructure edges"),
+                                                      ("network_edges", "network edges")) if metrics.get(k)]
+    if extra:
+        click.echo("also " + ", ".join(extra))
+    shown = [(k, metrics[k]) for k in ("gene_precision_at_20", "gene_precision_at_20_random", "pathway_top3_rate",
+                                       "deletion_auc", "deletion_auc_random", "insertion_auc", "seed_top20_overlap",
+                                       "retrain_top20_overlap") if k in metrics]
+    if shown:
+        click.echo("quality: " + ", ".join(f"{k}={v:.3g}" for k, v in shown))
+    if report is not None:
+        click.echo(f"report: {report}")
+    click.echo(f"run: {outcome.run.run_id}")

@@ -2,32 +2,97 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any, Mapping
+
 import click
+from click.core import ParameterSource
 
 from toolkit.cli.common import open_graph, parse_params, print_table
+
+SPLITS = ["cold_compound", "random", "scaffold", "cold_cell"]
+_ALIASES = {"param": "params", "split": "split_kind"}  # flag name -> option name where they differ
+_NOT_IN_FILE = {"model", "config_file"}
+
+
+def read_config(path: Path, known: Mapping[str, click.Parameter], ctx: click.Context) -> dict[str, Any]:
+    """A JSON object whose keys are the flags' names (``batch_size`` or ``batch-size``); ``params``
+    (or ``param``) is an object of model hyper-parameters."""
+    from toolkit.errors import ConfigError
+
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: cannot read the training config ({exc}); pass a JSON object") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the training config must be a JSON object of flag names to values")
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        name = _ALIASES.get(key.replace("-", "_"), key.replace("-", "_"))
+        if name not in known or name in _NOT_IN_FILE:
+            allowed = sorted({v: k for k, v in _ALIASES.items()}.get(k, k) for k in known if k not in _NOT_IN_FILE)
+            raise ConfigError(f"{path}: unknown key {key!r}; known: {', '.join(allowed)}")
+        if name == "params":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{path}: 'params' must be an object of hyper-parameters")
+            out[name] = dict(value)
+            continue
+        try:
+            out[name] = known[name].type_cast_value(ctx, value)
+        except click.BadParameter as exc:
+            raise ConfigError(f"{path}: {key}: {exc.format_message()}") from None
+    return out
 
 
 @click.command("train")
 @click.argument("model")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="JSON file with the same keys as these flags; flags given here override it.")
 @click.option("--epochs", default=60, show_default=True)
 @click.option("--batch-size", default=64, show_default=True)
 @click.option("--lr", default=1e-3, show_default=True)
+@click.option("--weight-decay", default=1e-4, show_default=True)
+@click.option("--patience", default=10, show_default=True, help="Early stopping on validation loss.")
 @click.option("--seed", default=0, show_default=True)
-@click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda")
-@click.option("--split", "split_kind", default="cold_compound", show_default=True,
-              type=click.Choice(["cold_compound", "random"]))
+@click.option("--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "cuda"]))
+@click.option("--amp", is_flag=True, help="Mixed precision on CUDA (ignored on CPU); sets the param amp=true.")
+@click.option("--split", "split_kind", default="cold_compound", show_default=True, type=click.Choice(SPLITS))
 @click.option("--test-fraction", default=0.25, show_default=True)
+@click.option("--k-folds", default=0, show_default=True, help="Also cross-validate on k folds (0: off).")
+@click.option("--go-min-genes", default=3, show_default=True, help="Context: smallest GO term kept.")
+@click.option("--go-max-genes", default=300, show_default=True, help="Context: largest GO term kept.")
+@click.option("--no-cache", is_flag=True, help="Re-read the graph instead of using the snapshot cache.")
 @click.option("--param", "params", multiple=True, help="Model hyper-parameter key=value (repeatable).")
 @click.pass_context
-def command(ctx: click.Context, model: str, epochs: int, batch_size: int, lr: float, seed: int, device: str,
-            split_kind: str, test_fraction: float, params: tuple[str, ...]) -> None:
+def command(ctx: click.Context, model: str, config_file: Path | None, **options: Any) -> None:
     """Train a model plugin on the graph's signatures and write its predictions back."""
     from toolkit.models import TrainConfig
     from toolkit.train.pipeline import train
 
-    config = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=device,
-                         params=parse_params(params))
+    values = resolve_options(ctx, config_file, options)
+    config = TrainConfig(epochs=values["epochs"], batch_size=values["batch_size"], lr=values["lr"],
+                         weight_decay=values["weight_decay"], patience=values["patience"], seed=values["seed"],
+                         device=values["device"], params=values["params"])
     with open_graph(ctx) as graph:
-        run = train(graph, ctx.find_root().obj, model, config, split_kind, test_fraction)
-    print_table([{"metric": k, "value": v} for k, v in sorted(run.metrics.items())])
+        run = train(graph, ctx.find_root().obj, model, config, values["split_kind"], values["test_fraction"],
+                    k_folds=values["k_folds"], use_cache=not values["no_cache"],
+                    go_min_genes=values["go_min_genes"], go_max_genes=values["go_max_genes"])
+    rows = [{"metric": k, "value": v} for k, v in sorted(run.metrics.items()) if not k.endswith("_std")]
+    print_table(rows)
     click.echo(f"run: {run.run_id}")
+
+
+def resolve_options(ctx: click.Context, config_file: Path | None, options: Mapping[str, Any]) -> dict[str, Any]:
+    """Defaults < config file < flags given on the command line."""
+    known = {p.name: p for p in command.params if p.name}
+    values = dict(options)
+    from_file = read_config(config_file, known, ctx) if config_file else {}
+    file_params = from_file.pop("params", {})
+    for name, value in from_file.items():
+        if ctx.get_parameter_source(name) in (ParameterSource.DEFAULT, None):
+            values[name] = value
+    values["params"] = {**file_params, **parse_params(options.get("params") or ())}
+    if values.pop("amp", False):
+        values["params"].setdefault("amp", True)
+    return values

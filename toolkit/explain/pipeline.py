@@ -1,21 +1,71 @@
-"""``kgtool explain``: attribute a train run's top predictions to genes and write EXPLAINS edges."""
+"""``kgtool explain``: attribute a train run's top predictions and write the explanations back.
+
+Read (graph) → attribute and derive (:mod:`toolkit.explain.compute`, no graph) → write back
+(:mod:`toolkit.explain.writeback`) → quality (:mod:`toolkit.explain.evaluate`) → optional HTML
+report. Everything is one explain ``(:Run)`` whose flat numeric metrics hold the quality scores;
+the attributions are also saved as ``attributions.npz`` beside the run manifest.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Sequence
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable, Mapping, Optional, Sequence
 
 import numpy as np
 
 from toolkit import cypher, plugins, runs
 from toolkit.errors import RunError
+from toolkit.explain.compute import (
+    CompoundStructure,
+    Explanation,
+    PredictionInfo,
+    explain_arrays,
+    fingerprints_of,
+    predictions_from,
+)
+from toolkit.explain.contracts import is_structure_model
+from toolkit.explain.evaluate import QualityConfig, assess
+from toolkit.explain.interactions import interaction_rows
+from toolkit.explain.pathways import GeneSets, pathway_rows
+from toolkit.explain.writeback import BATCH_SIZE, Level, write_rows
 from toolkit.graph.db import Graph
+from toolkit.models import ModelPlugin, TaskData, TrainConfig
 from toolkit.settings import Settings
 from toolkit.train.export import data_hash, export_signatures
 from toolkit.train.pipeline import load_model
 
 logger = logging.getLogger(__name__)
+
+ATTRIBUTIONS = "attributions.npz"
+
+
+@dataclass(frozen=True)
+class ExplainOptions:
+    """What an explain run derives beyond gene attributions, and how it is checked."""
+
+    pathways: bool = True
+    enrichment_k: int = 20  # top attributed genes tested for GO enrichment
+    interactions: bool = True
+    interaction_candidates: int = 10  # top genes whose pairs are ablated together
+    quality: bool = True
+    quality_config: QualityConfig = field(default_factory=QualityConfig)
+    retrain_seeds: int = 0  # models retrained in-process with other seeds for retrain stability
+    truth: Optional[Path] = None  # a demo ground_truth.json
+    truth_k: int = 20
+    report: Optional[Path] = None  # write a self-contained HTML report here
+    batch_size: int = BATCH_SIZE  # write-back rows per transaction
+    max_signatures: int = 0  # signatures explained per prediction (evenly picked; 0 = all)
+    explainer_params: Mapping[str, Any] = field(default_factory=dict)  # keyword arguments of the explainer
+
+
+@dataclass(frozen=True)
+class ExplainOutcome:
+    run: runs.RunRecord
+    explanation: Explanation
 
 
 def _train_run(graph: Graph, run_id: str) -> dict[str, Any]:
@@ -30,45 +80,188 @@ def gene_rows(prediction_ids: Sequence[str], attributions: np.ndarray, gene_ids:
     """The ``top_k`` most positively attributed genes of each prediction, ranked from 1."""
     rows = []
     for pid, scores in zip(prediction_ids, attributions):
-        for rank, g in enumerate(np.argsort(-scores)[:top_k], start=1):
+        for rank, g in enumerate(np.argsort(-scores, kind="stable")[:top_k], start=1):
             rows.append({"prediction_id": pid, "entrez_id": int(gene_ids[g]), "score": float(scores[g]), "rank": rank})
     return rows
 
 
-def explain(graph: Graph, settings: Settings, train_run_id: str, method: str = "integrated_gradients",
-            top_k: int = 20, seed: int = 0, splits: Sequence[str] = ("test", "unlabelled")) -> runs.RunRecord:
-    """Explain the rank-1 predictions of ``train_run_id`` for compounds in ``splits``."""
+def export_for(graph: Graph, config: dict[str, Any]) -> TaskData:
+    """The snapshot the train run saw: with graph context when it was trained with context."""
+    if config.get("context"):
+        kwargs = {k: config[k] for k in ("go_min_genes", "go_max_genes") if k in config}
+        return export_signatures(graph, with_context=True, **kwargs)  # type: ignore[call-arg]
+    return export_signatures(graph)
+
+
+def gene_sets_of(graph: Graph, gene_ids: Sequence[int]) -> GeneSets:
+    return GeneSets.build(graph.read(cypher.load("export/explain_go_annotations")), gene_ids)
+
+
+def structures_of(graph: Graph, pert_ids: Sequence[str]) -> dict[str, CompoundStructure]:
+    rows = graph.read(cypher.load("export/explain_compound_structures"), pert_ids=sorted(set(pert_ids)))
+    return {r["pert_id"]: CompoundStructure(r["smiles"] or "", tuple(r["smarts"])) for r in rows}
+
+
+def retrain(model_cls: type[ModelPlugin], data: TaskData, config: dict[str, Any], seed: int) -> ModelPlugin:
+    """The train run's model refitted on the same split with another seed (in-process, no run written)."""
+    from toolkit.train.splits import make_split
+
+    split = make_split(data, config.get("split", "cold_compound"), test_fraction=float(config.get("test_fraction", 0.25)),
+                       seed=int(config.get("seed", 0)))
+    known = {f for f in TrainConfig.__dataclass_fields__}
+    train_config = TrainConfig(**{**{k: v for k, v in config.items() if k in known}, "seed": seed,
+                                  "params": dict(config.get("params") or {})})
+    model = model_cls(len(data.gene_ids), len(data.classes), dict(config.get("params") or {}))
+    model.fit(data.subset(split.train), train_config, data.subset(split.valid))
+    return model
+
+
+def explained_view(model: ModelPlugin) -> ModelPlugin:
+    """The model as gene explainers see it (a structure model with a fingerprint bound in)."""
+    if not is_structure_model(model):
+        return model
+    from toolkit.explain.multimodal import BoundStructureModel
+
+    return BoundStructureModel(model, np.zeros(model.fingerprint_spec().n_bits, dtype=np.float32))  # type: ignore[attr-defined]
+
+
+def limit_signatures(prediction: PredictionInfo, n: int) -> PredictionInfo:
+    """At most ``n`` of a prediction's signature rows, evenly spread over them (deterministic)."""
+    rows = prediction.rows
+    if len(rows) <= n:
+        return prediction
+    keep = sorted({int(round(i)) for i in np.linspace(0, len(rows) - 1, n)})
+    return replace(prediction, rows=tuple(rows[i] for i in keep))
+
+
+def explanation_rows(explanation: Explanation, top_k: int) -> dict[Level, list[dict[str, Any]]]:
+    """Write-back rows of every level present in ``explanation``."""
+    ids = [p.prediction_id for p in explanation.predictions]
+    genes = explanation.gene_ids
+    out: dict[Level, list[dict[str, Any]]] = {Level.GENE: gene_rows(ids, explanation.attributions, genes, top_k)}
+    if explanation.pathways is not None and explanation.gene_sets is not None:
+        out[Level.GO_TERM] = pathway_rows(ids, explanation.pathways, explanation.gene_sets, top_k)
+    if explanation.interactions:
+        out[Level.GENE_PAIR] = [r for pid in ids for r in interaction_rows(pid, explanation.interactions.get(pid, ()),
+                                                                           genes, top_k)]
+    if explanation.substructures:
+        out[Level.SUBSTRUCTURE] = [
+            {"prediction_id": pid, "smarts": s.smarts, "score": s.score, "rank": rank}
+            for pid in ids for rank, s in enumerate(list(explanation.substructures.get(pid, ()))[:top_k], start=1)]
+    if explanation.edges:
+        out[Level.EDGE] = [
+            {"prediction_id": pid, "entrez_a": min(genes[e.gene_a], genes[e.gene_b]),
+             "entrez_b": max(genes[e.gene_a], genes[e.gene_b]), "score": e.score, "rank": rank}
+            for pid in ids for rank, e in enumerate(list(explanation.edges.get(pid, ()))[:top_k], start=1)]
+    return out
+
+
+EDGE_METRIC = {Level.GENE: "explains_edges", Level.GO_TERM: "goterm_edges", Level.SUBSTRUCTURE: "substructure_edges",
+               Level.GENE_PAIR: "interaction_edges", Level.EDGE: "network_edges"}
+
+
+def save_attributions(path: Path, explanation: Explanation) -> None:
+    np.savez_compressed(path, prediction_ids=np.array([p.prediction_id for p in explanation.predictions]),
+                        gene_ids=np.asarray(explanation.gene_ids, dtype=np.int64), attributions=explanation.attributions)
+
+
+def explain_run(graph: Graph, settings: Settings, train_run_id: str, method: str = "integrated_gradients",
+                top_k: int = 20, seed: int = 0, splits: Sequence[str] = ("test", "unlabelled"),
+                options: Optional[ExplainOptions] = None,
+                progress: Callable[[str], None] = logger.info) -> ExplainOutcome:
+    """Explain the rank-1 predictions of ``train_run_id`` for compounds in ``splits``; return the
+    completed run and the in-memory explanation."""
+    options = options or ExplainOptions()
+    if top_k < 1:
+        raise RunError(f"--top-k must be at least 1, not {top_k}")
+    truth = None
+    if options.truth is not None:
+        from toolkit.demo import load_ground_truth
+
+        truth = load_ground_truth(Path(options.truth))
     train_run = _train_run(graph, train_run_id)
-    explainer = plugins.registry().get("explainers", method)()
+    explainer_cls = plugins.registry().get("explainers", method)
+    try:
+        explainer = explainer_cls(**dict(options.explainer_params))
+    except TypeError as exc:
+        raise RunError(f"explainer {method!r} does not take parameters {dict(options.explainer_params)}: {exc}") from None
     model = load_model(settings, train_run)
-    if not explainer.supports(model):
+    if not explainer.supports(explained_view(model)):
         raise RunError(f"explainer {method!r} cannot explain model {model.name!r}; see `kgtool plugins`")
-    data = export_signatures(graph)
-    classes = json.loads(train_run["config"])["classes"]
+    config = json.loads(train_run["config"])
+    data = export_for(graph, config)
+    classes = config["classes"]
     if list(data.classes) != classes:
         raise RunError(f"the graph's MoA classes changed since train run {train_run_id}; retrain first")
-    predictions = [p for p in graph.read(cypher.load("export/run_predictions"), run_id=train_run_id, rank=1)
-                   if p["split"] in splits]
-    run = runs.RunRecord(run_id=runs.new_run_id("explain"), kind="explain", plugin=method, seed=seed,
-                         data_hash=data_hash(data), parent_run=train_run_id,
-                         config={"method": method, "top_k": top_k, "splits": list(splits)})
+    if data.x.shape[1] != model.n_features:
+        raise RunError(f"the graph has {data.x.shape[1]} landmark genes, train run {train_run_id} used "
+                       f"{model.n_features}; retrain on the current graph")
+    rows = [p for p in graph.read(cypher.load("export/run_predictions"), run_id=train_run_id, rank=1)
+            if p["split"] in splits]
+    predictions = predictions_from(rows, data.compound_ids, data.classes)
+    if options.max_signatures > 0:
+        predictions = [limit_signatures(p, options.max_signatures) for p in predictions]
+    structures = structures_of(graph, [p.pert_id for p in predictions]) if is_structure_model(model) else None
+    run = runs.RunRecord(
+        run_id=runs.new_run_id("explain"), kind="explain", plugin=method, seed=seed, data_hash=data_hash(data),
+        parent_run=train_run_id,
+        config={"method": method, "top_k": top_k, "splits": list(splits),
+                **{k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(options).items()}},
+    )
+    holder: dict[str, Explanation] = {}
 
     def work() -> dict[str, Any]:
-        rows_of: dict[str, list[int]] = {}
-        for i, compound in enumerate(data.compound_ids):
-            rows_of.setdefault(compound, []).append(i)
-        class_index = {c: k for k, c in enumerate(data.classes)}
-        ids, attributions = [], []
-        for p in predictions:
-            idx = rows_of[p["pert_id"]]
-            target = np.full(len(idx), class_index[p["moa"]])
-            attr = explainer.attribute(model, data.x[idx], target, seed=seed)
-            ids.append(p["prediction_id"])
-            attributions.append(attr.mean(axis=0))  # a compound's explanation: mean over its signatures
-        rows = gene_rows(ids, np.asarray(attributions).reshape(len(ids), -1), data.gene_ids, top_k)
-        graph.write(cypher.load("write/explains_genes"), run_id=run.run_id, method=method, rows=rows)
-        return {"predictions_explained": len(ids), "explains_edges": len(rows)}
+        gene_sets = gene_sets_of(graph, data.gene_ids) if options.pathways else None
+        explanation = explain_arrays(
+            explainer, model, data.x, data.gene_ids, predictions, seed=seed, gene_sets=gene_sets,
+            enrichment_k=options.enrichment_k, interactions=options.interactions,
+            interaction_candidates=options.interaction_candidates, structures=structures, edge_top_k=top_k,
+            progress=progress)
+        holder["explanation"] = explanation
+        metrics: dict[str, Any] = {"predictions_explained": len(explanation.predictions),
+                                   "signatures_attributed": explanation.signatures_attributed,
+                                   **{k: round(v, 3) for k, v in explanation.timings.items()}}
+        attribute_s = explanation.timings.get("attribute_s", 0.0)
+        if attribute_s > 0:
+            metrics["attributions_per_s"] = explanation.signatures_attributed / attribute_s
+        tic = time.perf_counter()
+        written = 0
+        for level, level_rows in explanation_rows(explanation, top_k).items():
+            counts = write_rows(graph, level, run.run_id, method, level_rows, options.batch_size, new_run=True)
+            metrics[EDGE_METRIC[level]] = counts.rows
+            written += counts.rows
+        metrics["writeback_s"] = round(time.perf_counter() - tic, 3)
+        progress(f"wrote {written} explanation relationships in {metrics['writeback_s']:.1f}s")
+        run_dir = runs.manifest_path(settings.runs_dir, run.run_id).parent
+        run_dir.mkdir(parents=True, exist_ok=True)
+        save_attributions(run_dir / ATTRIBUTIONS, explanation)
+        if options.quality:
+            qc = QualityConfig(**{**asdict(options.quality_config), "seed": seed})
+            retrained = []
+            for i in range(1, options.retrain_seeds + 1):
+                tic = time.perf_counter()
+                retrained.append(retrain(type(model), data, config, int(config.get("seed", 0)) + 1000 * i))
+                progress(f"retrained {model.name} with seed +{1000 * i} in {time.perf_counter() - tic:.1f}s")
+            fingerprints = fingerprints_of(model, structures or {}) if structures is not None else None
+            metrics.update(assess(explanation, explainer, model, data.x, qc, truth, retrained, options.truth_k,
+                                  fingerprints, progress))
+        return metrics
 
     done = runs.execute(graph, settings.runs_dir, run, work)
+    explanation = holder["explanation"]
+    if options.report is not None:
+        from toolkit.explain.report import write_report
+
+        symbols = {r["entrez_id"]: r["symbol"] for r in graph.read(cypher.load("export/explain_gene_symbols"),
+                                                                   entrez_ids=list(explanation.gene_ids))}
+        write_report(Path(options.report), done, explanation, symbols)
+        progress(f"report written to {options.report}")
     plugins.plugin_manager().hook.kgtool_after_explain(run=done)
-    return done
+    return ExplainOutcome(done, explanation)
+
+
+def explain(graph: Graph, settings: Settings, train_run_id: str, method: str = "integrated_gradients",
+            top_k: int = 20, seed: int = 0, splits: Sequence[str] = ("test", "unlabelled"),
+            options: Optional[ExplainOptions] = None) -> runs.RunRecord:
+    """Explain the rank-1 predictions of ``train_run_id`` for compounds in ``splits``."""
+    return explain_run(graph, settings, train_run_id, method, top_k, seed, splits, options).run

@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from toolkit import cypher
 from toolkit.cypher import Statement
 from toolkit.errors import GraphConnectionError
 from toolkit.settings import Settings
@@ -103,6 +104,11 @@ class Graph:
         params = statement.check(params)
         with self._driver.session(database=self.database) as session:
             session.run(statement.text, params).consume()
+
+    def delete_everything(self) -> None:
+        """Empty the database (schema kept): relationships first, then nodes, in small transactions."""
+        self.run_autocommit(cypher.load("write/delete_all_relationships"))
+        self.run_autocommit(cypher.load("write/delete_all"))
 
     def session(self, **kwargs: Any) -> Any:
         """A raw session on the configured database (for benchmarks that compare write strategies)."""

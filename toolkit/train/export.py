@@ -1,20 +1,36 @@
-"""Turn the graph into a :class:`TaskData` snapshot (the only place training reads Neo4j)."""
+"""Turn the graph into a :class:`TaskData` snapshot (the only place training reads Neo4j).
+
+With ``with_context`` the snapshot also carries a :class:`GraphContext`: the STRING edges among
+the landmark genes, their GO annotations propagated up ``IS_A``/``PART_OF`` (terms kept when
+``go_min_genes <= annotated genes <= go_max_genes``), the GO hierarchy among the kept terms and
+the compounds' SMILES and Murcko scaffolds.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import logging
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from toolkit import cypher
 from toolkit.errors import RunError
 from toolkit.graph.db import Graph
-from toolkit.models import TaskData
+from toolkit.models import GraphContext, TaskData
+
+logger = logging.getLogger(__name__)
+
+GO_MIN_GENES = 3
+GO_MAX_GENES = 300
+STRING_MAX_SCORE = 1000.0
 
 
-def export_signatures(graph: Graph) -> TaskData:
+def export_signatures(graph: Graph, with_context: bool = False, go_min_genes: int = GO_MIN_GENES,
+                      go_max_genes: int = GO_MAX_GENES) -> TaskData:
+    """Read the signatures (and, with ``with_context``, the graph knowledge around them)."""
     genes = graph.read(cypher.load("export/landmark_genes"))
-    rows = graph.read(cypher.load("export/signatures"))
+    rows = graph.read(cypher.load("export/task_signatures"))
     if not rows:
         raise RunError("the graph holds no signatures linked to compounds; load some with "
                        "`kgtool load signatures …` (or run `kgtool demo`)")
@@ -29,22 +45,154 @@ def export_signatures(graph: Graph) -> TaskData:
     for i, r in enumerate(rows):
         for m in r["moas"]:
             y[i, col[m]] = 1.0
+    compound_ids = tuple(r["pert_id"] for r in rows)
+    context = None
+    if with_context:
+        context = export_context(graph, gene_ids, sorted(set(compound_ids)), go_min_genes, go_max_genes)
     return TaskData(
-        x=np.asarray([r["z"] for r in rows], dtype=np.float32),
+        x=np.asarray([r["z"] for r in rows], dtype=np.float32).reshape(len(rows), len(gene_ids)),
         y=y,
         sample_ids=tuple(r["sig_id"] for r in rows),
-        compound_ids=tuple(r["pert_id"] for r in rows),
+        compound_ids=compound_ids,
         gene_ids=gene_ids,
         classes=classes,
+        cell_ids=tuple(r["cell"] or "" for r in rows),
+        context=context,
     )
 
 
+def export_context(graph: Graph, gene_ids: Sequence[int], compound_ids: Iterable[str],
+                   go_min_genes: int = GO_MIN_GENES, go_max_genes: int = GO_MAX_GENES) -> GraphContext:
+    """The graph knowledge around the landmark genes and the given compounds."""
+    if go_min_genes < 1 or go_max_genes < go_min_genes:
+        raise RunError(f"GO term size bounds {go_min_genes}..{go_max_genes} are empty; "
+                       "use 1 <= go_min_genes <= go_max_genes")
+    edges = graph.read(cypher.load("export/landmark_edges"))
+    gene_edges, edge_weight = string_edges(gene_ids, [(e["a"], e["b"], e["score"]) for e in edges])
+    annotations = [(int(r["entrez_id"]), r["go_id"]) for r in graph.read(cypher.load("export/landmark_annotations"))]
+    hierarchy = [(r["child"], r["parent"]) for r in graph.read(cypher.load("export/go_hierarchy"))]
+    candidate_ids, gene_go, go_edges = go_matrix(gene_ids, annotations, hierarchy, go_min_genes, go_max_genes)
+    terms = {r["go_id"]: r for r in graph.read(cypher.load("export/go_terms"), go_ids=list(candidate_ids))}
+    keep = [i for i, t in enumerate(candidate_ids) if t in terms and not terms[t]["obsolete"]]
+    if len(keep) != len(candidate_ids):  # annotated to a term the ontology lacks (or marks obsolete)
+        go_ids = [candidate_ids[i] for i in keep]
+        gene_go = gene_go[:, keep]
+        go_edges = _reindex_edges(go_edges, keep)
+    else:
+        go_ids = list(candidate_ids)
+    wanted = set(compound_ids)
+    smiles: dict[str, str] = {}
+    scaffold: dict[str, str] = {}
+    for r in graph.read(cypher.load("export/compound_structures")):
+        if r["pert_id"] in wanted:
+            if r["smiles"]:
+                smiles[r["pert_id"]] = r["smiles"]
+            if r["scaffold"]:
+                scaffold[r["pert_id"]] = r["scaffold"]
+    logger.info("context: %d STRING edges, %d GO terms (%d..%d genes), %d GO edges, %d compounds with scaffolds",
+                gene_edges.shape[1], len(go_ids), go_min_genes, go_max_genes, go_edges.shape[1], len(scaffold))
+    return GraphContext(
+        gene_edges=gene_edges, edge_weight=edge_weight, go_ids=tuple(go_ids),
+        go_names=tuple(terms[t]["name"] for t in go_ids), gene_go=gene_go, go_edges=go_edges,
+        compound_smiles=smiles, compound_scaffold=scaffold,
+    )
+
+
+def string_edges(gene_ids: Sequence[int], pairs: Iterable[tuple[int, int, float]]) -> tuple[np.ndarray, np.ndarray]:
+    """STRING pairs as a (2, E) index array in both directions, sorted by (target, source), and
+    weights score/1000. Pairs touching genes outside ``gene_ids`` and self-loops are left out."""
+    index = {int(g): i for i, g in enumerate(gene_ids)}
+    best: dict[tuple[int, int], float] = {}
+    for a, b, score in pairs:
+        i, j = index.get(int(a)), index.get(int(b))
+        if i is None or j is None or i == j:
+            continue
+        w = float(score) / STRING_MAX_SCORE
+        for key in ((i, j), (j, i)):
+            best[key] = max(best.get(key, w), w)
+    order = sorted(best, key=lambda ij: (ij[1], ij[0]))
+    edge_index = np.array(order, dtype=np.int64).reshape(-1, 2).T.copy()
+    return edge_index, np.array([best[k] for k in order], dtype=np.float32)
+
+
+def ancestors(term: str, parents: Mapping[str, Sequence[str]], memo: dict[str, frozenset[str]]) -> frozenset[str]:
+    """A term's ancestors (itself excluded) in a child -> parents DAG; safe on cycles."""
+    if term not in memo:
+        seen: set[str] = set()
+        todo = list(parents.get(term, ()))
+        while todo:
+            parent = todo.pop()
+            if parent in seen:
+                continue
+            seen.add(parent)
+            if parent in memo:  # already resolved: take its ancestors whole
+                seen |= memo[parent]
+            else:
+                todo.extend(parents.get(parent, ()))
+        memo[term] = frozenset(seen - {term})
+    return memo[term]
+
+
+def go_matrix(gene_ids: Sequence[int], annotations: Iterable[tuple[int, str]],
+              hierarchy: Iterable[tuple[str, str]], min_genes: int = GO_MIN_GENES,
+              max_genes: int = GO_MAX_GENES) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Propagate gene annotations up the GO DAG and keep terms with ``min_genes..max_genes`` genes.
+
+    Returns the kept term ids (sorted), the (n_genes, n_terms) 0/1 matrix and the (2, P) child ->
+    parent edges among kept terms (direct edges of the hierarchy only).
+    """
+    parents: dict[str, list[str]] = {}
+    for child, parent in hierarchy:
+        parents.setdefault(child, []).append(parent)
+    memo: dict[str, frozenset[str]] = {}
+    index = {int(g): i for i, g in enumerate(gene_ids)}
+    genes_of: dict[str, set[int]] = {}
+    for entrez, go_id in annotations:
+        i = index.get(int(entrez))
+        if i is None:
+            continue
+        for term in (go_id, *ancestors(go_id, parents, memo)):
+            genes_of.setdefault(term, set()).add(i)
+    go_ids = sorted(t for t, genes in genes_of.items() if min_genes <= len(genes) <= max_genes)
+    matrix = np.zeros((len(gene_ids), len(go_ids)), dtype=np.float32)
+    for k, term in enumerate(go_ids):
+        matrix[sorted(genes_of[term]), k] = 1.0
+    term_index = {t: k for k, t in enumerate(go_ids)}
+    edges = sorted({(term_index[c], term_index[p]) for c, ps in parents.items() if c in term_index
+                    for p in ps if p in term_index})
+    return go_ids, matrix, np.array(edges, dtype=np.int64).reshape(-1, 2).T.copy()
+
+
+def _reindex_edges(edges: np.ndarray, keep: Sequence[int]) -> np.ndarray:
+    new = {old: new for new, old in enumerate(keep)}
+    pairs = [(new[a], new[b]) for a, b in edges.T.tolist() if a in new and b in new]
+    return np.array(pairs, dtype=np.int64).reshape(-1, 2).T.copy()
+
+
 def data_hash(data: TaskData) -> str:
-    """Content hash of a snapshot: ids, labels and values (goes into every run manifest)."""
+    """Content hash of a snapshot: ids, labels, values, cell lines and graph context (goes into
+    every run manifest). Snapshots without cells or context hash as before those existed."""
     h = hashlib.sha256()
     for part in (data.sample_ids, data.compound_ids, data.gene_ids, data.classes):
-        h.update("\x1f".join(map(str, part)).encode())
-        h.update(b"\x1e")
+        _text(h, part)
     h.update(np.ascontiguousarray(data.x).tobytes())
     h.update(np.ascontiguousarray(data.y).tobytes())
+    if data.cell_ids:
+        h.update(b"cells")
+        _text(h, data.cell_ids)
+    ctx = data.context
+    if ctx is not None:
+        h.update(b"context")
+        for array in (ctx.gene_edges, ctx.edge_weight, ctx.gene_go, ctx.go_edges):
+            h.update(str(array.shape).encode())
+            h.update(np.ascontiguousarray(array).tobytes())
+        _text(h, ctx.go_ids)
+        _text(h, ctx.go_names)
+        for mapping in (ctx.compound_smiles, ctx.compound_scaffold):
+            _text(h, [f"{k}\x1d{mapping[k]}" for k in sorted(mapping)])
     return h.hexdigest()
+
+
+def _text(h: Any, part: Iterable[object]) -> None:
+    h.update("\x1f".join(map(str, part)).encode())
+    h.update(b"\x1e")

@@ -1,16 +1,36 @@
-"""A shared, seeded torch training loop for classifier plugins (no copy-paste per model)."""
+"""A shared, seeded torch training loop for classifier plugins (no copy-paste per model).
+
+``fit_classifier`` trains any module mapping inputs to class logits with AdamW, minibatches drawn
+from a seeded generator and early stopping on the validation loss (best weights restored).
+Options read from ``config.params`` (all optional):
+
+* ``class_weight="balanced"``: per-class loss weights ``n / (n_classes * count_k)`` from the
+  training labels (classes absent from training get weight 0);
+* ``loss="gce"``: generalized cross-entropy ``(1 - p^q) / q`` (Zhang & Sabuncu 2018), robust to
+  noisy labels; ``gce_q`` (default 0.7) interpolates between cross-entropy (q -> 0) and MAE (q = 1);
+* ``amp=True``: mixed precision (``torch.autocast``, bfloat16 where supported, else float16 with
+  a gradient scaler) — only ever on a CUDA device, ignored on CPU;
+* ``progress=True``: a tqdm bar over epochs (same as ``progress=True`` in the call).
+
+Models with inputs beyond the signature pass ``inputs``: a function from :class:`TaskData` to the
+module's positional input arrays (rows aligned with the samples); the default is ``(data.x,)``.
+"""
 
 from __future__ import annotations
 
 import logging
 import random
-from typing import Any, Optional
+import time
+from contextlib import nullcontext
+from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
 from toolkit.models import TaskData, TrainConfig
 
 logger = logging.getLogger(__name__)
+
+Inputs = Callable[[TaskData], Sequence[np.ndarray]]
 
 
 def seed_everything(seed: int) -> None:
@@ -32,49 +52,136 @@ def resolve_device(name: str) -> "Any":
     return torch.device(name)
 
 
-def _soft_targets(y: np.ndarray) -> np.ndarray:
+def soft_targets(y: np.ndarray) -> np.ndarray:
     """Multi-hot rows as probability targets for cross-entropy (each label shares the mass)."""
     return y / np.clip(y.sum(axis=1, keepdims=True), 1.0, None)
 
 
+_soft_targets = soft_targets  # the older private name
+
+
+def class_weights(y: np.ndarray) -> np.ndarray:
+    """Balanced weights ``n / (n_classes * count_k)`` over soft targets; 0 for absent classes."""
+    counts = soft_targets(y).sum(axis=0)
+    weights = np.zeros(y.shape[1], dtype=np.float32)
+    present = counts > 0
+    weights[present] = len(y) / (y.shape[1] * counts[present])
+    return weights
+
+
+def make_loss(params: Any, y_train: np.ndarray, device: Any) -> Callable[[Any, Any], Any]:
+    """The training criterion ``loss(logits, soft_targets) -> scalar`` chosen by ``params``."""
+    import torch
+    import torch.nn.functional as F
+
+    weight = None
+    if params.get("class_weight") == "balanced":
+        weight = torch.as_tensor(class_weights(y_train), device=device)
+    elif params.get("class_weight") not in (None, "none"):
+        raise ValueError(f"class_weight={params.get('class_weight')!r}: use 'balanced' or leave it out")
+    kind = params.get("loss", "ce")
+    if kind == "ce":
+        return lambda logits, target: F.cross_entropy(logits.float(), target, weight=weight)
+    if kind == "gce":
+        q = float(params.get("gce_q", 0.7))
+        if not 0.0 < q <= 1.0:
+            raise ValueError(f"gce_q={q} must lie in (0, 1]")
+
+        def gce(logits: Any, target: Any) -> Any:
+            p = torch.softmax(logits.float(), dim=1).clamp_min(1e-7)
+            per_class = target * (1.0 - p.pow(q)) / q
+            if weight is not None:
+                per_class = per_class * weight
+            return per_class.sum(dim=1).mean()
+
+        return gce
+    raise ValueError(f"loss={kind!r}: use 'ce' (cross-entropy) or 'gce' (generalized cross-entropy)")
+
+
+def _autocast(device: Any, enabled: bool) -> tuple[Callable[[], Any], Optional[Any]]:
+    """A context factory for the forward pass and, for float16, a gradient scaler."""
+    import torch
+
+    if not enabled or device.type != "cuda":
+        return nullcontext, None
+    dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    scaler = torch.amp.GradScaler("cuda") if dtype == torch.float16 else None
+    return (lambda: torch.autocast(device_type="cuda", dtype=dtype)), scaler
+
+
+def _tensors(arrays: Sequence[np.ndarray], rows: np.ndarray, device: Optional[Any] = None) -> list[Any]:
+    import torch
+
+    return [torch.as_tensor(np.asarray(a)[rows], dtype=torch.float32, device=device) for a in arrays]
+
+
+def _validation_loss(module: Any, x: Sequence[Any], y: Any, loss_fn: Callable[[Any, Any], Any],
+                     autocast: Callable[[], Any], batch_size: int) -> float:
+    """Mean loss over the validation rows, in batches (losses here are means over rows)."""
+    import torch
+
+    module.eval()
+    total = 0.0
+    with torch.no_grad(), autocast():
+        for start in range(0, len(y), batch_size):
+            part = slice(start, start + batch_size)
+            total += float(loss_fn(module(*(t[part] for t in x)), y[part])) * len(y[part])
+    return total / len(y)
+
+
 def fit_classifier(module: Any, train: TaskData, config: TrainConfig, valid: Optional[TaskData] = None,
-                   progress: bool = False) -> dict[str, Any]:
-    """Train ``module`` (features -> logits) with AdamW, cross-entropy and early stopping."""
+                   progress: bool = False, inputs: Optional[Inputs] = None) -> dict[str, Any]:
+    """Train ``module`` (inputs -> logits) with AdamW and early stopping; return a history dict.
+
+    History: ``epochs_run``, ``best_valid_loss`` (None without validation rows), ``device``,
+    ``train_s`` (wall time of the epochs) and ``epoch_s`` (its mean per epoch).
+    """
     import torch
 
     seed_everything(config.seed)
     device = resolve_device(config.device)
     module.to(device)
-    keep = train.labelled
-    x = torch.as_tensor(train.x[keep], dtype=torch.float32)
-    y = torch.as_tensor(_soft_targets(train.y[keep]), dtype=torch.float32)
+    params = config.params
+    features: Inputs = inputs or (lambda data: (data.x,))
+    keep = np.flatnonzero(train.labelled)
+    x = _tensors(features(train), keep)
+    y = torch.as_tensor(soft_targets(train.y[keep]), dtype=torch.float32)
     xv = yv = None
     if valid is not None and valid.labelled.any():
-        xv = torch.as_tensor(valid.x[valid.labelled], dtype=torch.float32, device=device)
-        yv = torch.as_tensor(_soft_targets(valid.y[valid.labelled]), dtype=torch.float32, device=device)
+        rows = np.flatnonzero(valid.labelled)
+        xv = _tensors(features(valid), rows, device)
+        yv = torch.as_tensor(soft_targets(valid.y[rows]), dtype=torch.float32, device=device)
     optimiser = torch.optim.AdamW(module.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    loss_fn = torch.nn.CrossEntropyLoss()
+    loss_fn = make_loss(params, train.y[keep], device)
+    autocast, scaler = _autocast(device, bool(params.get("amp", False)))
     generator = torch.Generator().manual_seed(config.seed)
     best, best_state, since_best, epoch = float("inf"), None, 0, 0
-    epochs = range(config.epochs)
-    if progress:
+    epochs: Any = range(config.epochs)
+    if progress or params.get("progress"):
         from tqdm import tqdm
 
         epochs = tqdm(epochs, desc="train", unit="epoch", leave=False)
+    tic = time.perf_counter()
     for epoch in epochs:
         module.train()
-        order = torch.randperm(len(x), generator=generator)
-        for start in range(0, len(x), config.batch_size):
+        order = torch.randperm(len(y), generator=generator)
+        for start in range(0, len(y), config.batch_size):
             idx = order[start : start + config.batch_size]
             optimiser.zero_grad()
-            loss = loss_fn(module(x[idx].to(device)), y[idx].to(device))
-            loss.backward()
-            optimiser.step()
+            with autocast():
+                logits = module(*(t[idx].to(device) for t in x))
+            loss = loss_fn(logits, y[idx].to(device))
+            if scaler is not None:
+                scaler.scale(loss).backward()
+                scaler.step(optimiser)
+                scaler.update()
+            else:
+                loss.backward()
+                optimiser.step()
         if xv is None:
             continue
-        module.eval()
-        with torch.no_grad():
-            val_loss = float(loss_fn(module(xv), yv))
+        val_loss = _validation_loss(module, xv, yv, loss_fn, autocast, config.batch_size * 8)
+        logger.debug("epoch %d: validation loss %.4f", epoch + 1, val_loss)
         if val_loss < best - 1e-4:
             best, since_best = val_loss, 0
             best_state = {k: v.detach().clone() for k, v in module.state_dict().items()}
@@ -82,20 +189,26 @@ def fit_classifier(module: Any, train: TaskData, config: TrainConfig, valid: Opt
             since_best += 1
             if since_best >= config.patience:
                 break
+    train_s = time.perf_counter() - tic
     if best_state is not None:
         module.load_state_dict(best_state)
     module.eval()
     module.to("cpu")
-    return {"epochs_run": epoch + 1, "best_valid_loss": None if best == float("inf") else best,
-            "device": str(device)}
+    epochs_run = epoch + 1 if config.epochs else 0
+    return {"epochs_run": epochs_run, "best_valid_loss": None if best == float("inf") else best,
+            "device": str(device), "train_s": train_s, "epoch_s": train_s / max(epochs_run, 1)}
 
 
-def predict_logits(module: Any, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+def predict_logits(module: Any, x: np.ndarray, batch_size: int = 4096,
+                   extra: Sequence[np.ndarray] = ()) -> np.ndarray:
+    """Logits of ``module`` on CPU, in batches; ``extra`` arrays (rows aligned with ``x``) are
+    passed as further positional inputs."""
     import torch
 
     module.eval()
     out = []
     with torch.no_grad():
         for start in range(0, len(x), batch_size):
-            out.append(module(torch.as_tensor(x[start : start + batch_size], dtype=torch.float32)).numpy())
+            rows = np.arange(start, min(start + batch_size, len(x)))
+            out.append(module(*_tensors((x, *extra), rows)).float().numpy())
     return np.concatenate(out) if out else np.zeros((0, 0), dtype=np.float32)

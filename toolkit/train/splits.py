@@ -1,18 +1,44 @@
-"""Train/test splits. The default is cold-compound: no compound has signatures on both sides."""
+"""Train/valid/test splits and k folds, seeded. Each kind keeps one promise about the test side:
+
+* ``random``: no signature on both sides (stratified by label over signatures);
+* ``cold_compound`` (default): no compound has signatures on both sides;
+* ``scaffold``: no Murcko scaffold on both sides (scaffolds come from the graph context; a
+  compound without a scaffold is a group of its own);
+* ``cold_cell``: no cell line on both sides (a signature without a cell line is its own group).
+
+Valid rows are held out the same way (no group shared with train or test), except that with
+``cold_cell`` and too few cell lines for a valid cell, valid is carved from the training cells
+by compound (so it still shares no cell line with test).
+"""
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
 from dataclasses import dataclass
 from enum import Enum
+from typing import Sequence
 
 import numpy as np
 
+from toolkit.errors import ConfigError
 from toolkit.models import TaskData
+
+logger = logging.getLogger(__name__)
+
+_ALL = "\x00all"  # the one stratum of unstratified kinds
 
 
 class SplitKind(str, Enum):
     RANDOM = "random"
     COLD_COMPOUND = "cold_compound"
+    SCAFFOLD = "scaffold"
+    COLD_CELL = "cold_cell"
+
+    @property
+    def needs_context(self) -> bool:
+        """The split reads graph knowledge (scaffolds) that only a context export carries."""
+        return self is SplitKind.SCAFFOLD
 
 
 @dataclass(frozen=True)
@@ -23,47 +49,153 @@ class Split:
     unlabelled: np.ndarray
 
 
-def _partition(groups: list, labels: list, fractions: tuple[float, float], rng: np.random.Generator) -> tuple[set, set]:
-    """Pick test and valid groups stratified by label: each label keeps at least one training group."""
-    by_label: dict[str, list] = {}
-    for group, label in zip(groups, labels):
-        by_label.setdefault(label, []).append(group)
-    test, valid = set(), set()
-    for label in sorted(by_label):
-        members = sorted(by_label[label])
+def group_keys(data: TaskData, kind: SplitKind | str) -> list[str]:
+    """The group each row belongs to under ``kind`` (rows of one group stay on one side)."""
+    kind = SplitKind(kind)
+    if kind is SplitKind.RANDOM:
+        return [f"sig:{s}" for s in data.sample_ids]
+    if kind is SplitKind.COLD_COMPOUND:
+        return [f"compound:{c}" for c in data.compound_ids]
+    if kind is SplitKind.SCAFFOLD:
+        if data.context is None:
+            raise ConfigError("the scaffold split needs compound scaffolds from the graph; export the "
+                              "snapshot with context (train does this for --split scaffold)")
+        scaffolds = data.context.compound_scaffold
+        return [f"scaffold:{scaffolds[c]}" if scaffolds.get(c) else f"compound:{c}" for c in data.compound_ids]
+    if not data.cell_ids:
+        raise ConfigError("the cold_cell split needs the signatures' cell lines; the snapshot has none "
+                          "(load signatures with a cell column)")
+    return [f"cell:{c}" if c else f"sig:{s}" for c, s in zip(data.cell_ids, data.sample_ids)]
+
+
+def _group_strata(data: TaskData, keys: Sequence[str], stratified: bool) -> dict[str, str]:
+    """Each labelled group's stratum: the most common first label of its rows (ties: smallest)."""
+    votes: dict[str, Counter[str]] = {}
+    labelled = data.labelled
+    for i, key in enumerate(keys):
+        if labelled[i]:
+            label = data.classes[int(np.argmax(data.y[i]))] if stratified else _ALL
+            votes.setdefault(key, Counter())[label] += 1
+    return {key: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for key, c in votes.items()}
+
+
+def _by_stratum(strata: dict[str, str], rng: np.random.Generator) -> dict[str, list[str]]:
+    by: dict[str, list[str]] = {}
+    for group, stratum in strata.items():
+        by.setdefault(stratum, []).append(group)
+    out = {}
+    for stratum in sorted(by):
+        members = sorted(by[stratum])
         rng.shuffle(members)
-        n_test = int(round(len(members) * fractions[0]))
-        n_valid = int(round(len(members) * fractions[1]))
-        if len(members) - n_test - n_valid < 1:
-            n_test, n_valid = min(n_test, len(members) - 1), 0
+        out[stratum] = members
+    return out
+
+
+def _partition(groups: Sequence, labels: Sequence, fractions: tuple[float, float],
+               rng: np.random.Generator) -> tuple[set, set]:
+    """Pick test and valid ``groups`` stratified by their ``labels`` (kept for callers of the old helper)."""
+    return _partition_strata(dict(zip(groups, labels)), fractions, rng)
+
+
+def _partition_strata(strata: dict[str, str], fractions: tuple[float, float],
+                      rng: np.random.Generator) -> tuple[set, set]:
+    """Pick test and valid groups per stratum; each stratum with 2+ groups gets 1+ test group and
+    keeps 1+ training group."""
+    test, valid = set(), set()
+    for members in _by_stratum(strata, rng).values():
+        n = len(members)
+        n_test = int(round(n * fractions[0]))
+        if fractions[0] > 0 and n >= 2:
+            n_test = max(n_test, 1)
+        n_test = min(n_test, n - 1)
+        n_valid = min(int(round(n * fractions[1])), n - 1 - n_test)
         test.update(members[:n_test])
         valid.update(members[n_test : n_test + n_valid])
     return test, valid
 
 
+def _rows(data: TaskData, keys: Sequence[str], test: set, valid: set) -> Split:
+    rows = np.arange(len(data.sample_ids))
+    labelled = data.labelled
+    in_test = np.array([k in test for k in keys], dtype=bool)
+    in_valid = np.array([k in valid for k in keys], dtype=bool) & ~in_test
+    return Split(train=rows[labelled & ~in_test & ~in_valid], valid=rows[labelled & in_valid],
+                 test=rows[labelled & in_test], unlabelled=rows[~labelled])
+
+
+def _carve_valid(data: TaskData, split: Split, fraction: float, rng: np.random.Generator) -> Split:
+    """Move a cold-compound share of the training rows to valid (when the kind's own groups ran out)."""
+    if fraction <= 0 or len(split.train) == 0:
+        return split
+    train = data.subset(split.train)
+    keys = group_keys(train, SplitKind.COLD_COMPOUND)
+    chosen, _ = _partition_strata(_group_strata(train, keys, True), (fraction, 0.0), rng)
+    moved = np.array([k in chosen for k in keys], dtype=bool)
+    return Split(train=split.train[~moved], valid=np.sort(np.concatenate([split.valid, split.train[moved]])),
+                 test=split.test, unlabelled=split.unlabelled)
+
+
 def make_split(data: TaskData, kind: SplitKind | str = SplitKind.COLD_COMPOUND, test_fraction: float = 0.25,
                valid_fraction: float = 0.15, seed: int = 0) -> Split:
+    """A seeded train/valid/test split of the labelled rows (unlabelled rows are kept apart)."""
     kind = SplitKind(kind)
+    if not 0 < test_fraction < 1 or not 0 <= valid_fraction < 1 or test_fraction + valid_fraction >= 1:
+        raise ConfigError(f"split fractions test={test_fraction} valid={valid_fraction} must be in (0, 1) "
+                          "and sum to less than 1")
     rng = np.random.default_rng(seed)
-    labelled = data.labelled
-    rows = np.arange(len(data.sample_ids))
-    first_label = [data.classes[int(np.argmax(row))] for row in data.y]
-    if kind is SplitKind.COLD_COMPOUND:
-        compound_label = {c: first_label[i] for i, c in enumerate(data.compound_ids) if labelled[i]}
-        compounds = sorted(compound_label)
-        test, valid = _partition(compounds, [compound_label[c] for c in compounds],
-                                 (test_fraction, valid_fraction), rng)
-        keys = list(data.compound_ids)
-    else:
-        keys = list(data.sample_ids)
-        chosen = [k for i, k in enumerate(keys) if labelled[i]]
-        test, valid = _partition(chosen, [first_label[i] for i in rows if labelled[i]],
-                                 (test_fraction, valid_fraction), rng)
-    in_test = np.array([k in test for k in keys])
-    in_valid = np.array([k in valid for k in keys])
-    return Split(
-        train=rows[labelled & ~in_test & ~in_valid],
-        valid=rows[labelled & in_valid],
-        test=rows[labelled & in_test],
-        unlabelled=rows[~labelled],
-    )
+    keys = group_keys(data, kind)
+    strata = _group_strata(data, keys, stratified=kind is not SplitKind.COLD_CELL)
+    test, valid = _partition_strata(strata, (test_fraction, valid_fraction), rng)
+    split = _rows(data, keys, test, valid)
+    if kind is SplitKind.COLD_CELL and len(split.valid) == 0:
+        split = _carve_valid(data, split, valid_fraction / (1 - test_fraction), rng)
+    _log(kind, split)
+    return split
+
+
+def make_folds(data: TaskData, kind: SplitKind | str = SplitKind.COLD_COMPOUND, k: int = 5, seed: int = 0,
+               valid_fraction: float = 0.15) -> list[Split]:
+    """``k`` seeded folds: every labelled group is in exactly one fold's test side; each fold's
+    valid groups come from the other folds' groups (stratified), the rest train."""
+    kind = SplitKind(kind)
+    if k < 2:
+        raise ConfigError(f"k-fold cross-validation needs k >= 2, got {k}")
+    if not 0 <= valid_fraction < 1:
+        raise ConfigError(f"valid fraction {valid_fraction} must be in [0, 1)")
+    rng = np.random.default_rng(seed)
+    keys = group_keys(data, kind)
+    strata = _group_strata(data, keys, stratified=kind is not SplitKind.COLD_CELL)
+    if len(strata) < k:
+        raise ConfigError(f"{k} folds need at least {k} {kind.value} groups with labels; the data has {len(strata)}")
+    fold_of: dict[str, int] = {}
+    offset = 0
+    for members in _by_stratum(strata, rng).values():  # deal each stratum round-robin, continuing
+        for j, group in enumerate(members):            # where the last one stopped: balanced folds
+            fold_of[group] = (offset + j) % k
+        offset += len(members)
+    folds = []
+    for fold in range(k):
+        test = {g for g, f in fold_of.items() if f == fold}
+        rest = {g: s for g, s in strata.items() if g not in test}
+        share = valid_fraction / (1 - 1 / k)
+        valid, _ = _partition_strata(rest, (share, 0.0), rng) if share > 0 else (set(), set())
+        split = _rows(data, keys, test, valid)
+        if kind is SplitKind.COLD_CELL and len(split.valid) == 0:
+            split = _carve_valid(data, split, share, rng)
+        _log(kind, split, f"fold {fold + 1}/{k}")
+        folds.append(split)
+    return folds
+
+
+def shared_groups(data: TaskData, split: Split, kind: SplitKind | str) -> dict[str, set[str]]:
+    """Groups of ``kind`` found on two sides (``train&test``, ``valid&test``, ``train&valid``):
+    all empty when the split keeps its promise."""
+    keys = group_keys(data, kind)
+    side = {name: {keys[i] for i in getattr(split, name)} for name in ("train", "valid", "test")}
+    return {"train&test": side["train"] & side["test"], "valid&test": side["valid"] & side["test"],
+            "train&valid": side["train"] & side["valid"]}
+
+
+def _log(kind: SplitKind, split: Split, what: str = "split") -> None:
+    logger.info("%s %s: %d train, %d valid, %d test, %d unlabelled rows", kind.value, what, len(split.train),
+                len(split.valid), len(split.test), len(split.unlabelled))

@@ -1,0 +1,10 @@
+// Gene-pair interactions of an explain run (paired ablation): one INTERACTS_IN_EXPLANATION edge
+// per (gene pair, prediction, run), from the smaller Entrez id to the larger. Grouped rows as in
+// write/explains_genes; cleared first (write/explains_clear_pairs).
+// Parameters: $run_id, $method, $groups [{prediction_id, entrez_a, entrez_b, score, joint, rank}].
+UNWIND $groups AS grp
+UNWIND range(0, size(grp.rank) - 1) AS i
+MATCH (a:Gene {entrez_id: grp.entrez_a[i]})
+MATCH (b:Gene {entrez_id: grp.entrez_b[i]})
+CREATE (a)-[:INTERACTS_IN_EXPLANATION {run_id: $run_id, prediction_id: grp.prediction_id, method: $method,
+                                       score: grp.score[i], joint: grp.joint[i], rank: grp.rank[i]}]->(b)

@@ -1,0 +1,161 @@
+"""A multimodal MoA model: the signature, its network context and the compound's structure, fused
+by attention over the three modality embeddings.
+
+Modalities (see :class:`kgtool_plugins.models.nets.multimodal.MultimodalNet`):
+
+* signature — an MLP encoder on the (n, n_genes) z-scores;
+* network context — an MLP encoder on the signature after one score-weighted propagation step over
+  the STRING graph (``context.gene_edges``; edges are module buffers);
+* structure — an MLP encoder on the compound's Morgan fingerprint (RDKit, radius 2, 2048 bits,
+  :func:`toolkit.explain.structure.morgan_fingerprint`, from ``context.compound_smiles``). A
+  compound without (parsable) SMILES gets the all-zero fingerprint, which the module reads as
+  "missing" and masks out of the attention. In training the structure is also dropped at random
+  (``structure_dropout``, default 0.5) so the gene branches learn on their own.
+
+Inputs per sample are the signature *and* the compound, so:
+
+* ``predict_proba(x, compound_ids=None)``: with ``compound_ids`` the structures are looked up (the
+  SMILES of every compound in the training context are kept in the checkpoint; add others with
+  ``add_smiles``); without them every row is predicted with the structure missing, from the
+  signature and network branches alone (what a caller that passes only ``x`` gets).
+* ``torch_module()`` maps (n, n_genes) signatures to logits with the structure missing, so Captum
+  explainers work unchanged; ``structure_module()`` is the same module, ``forward(genes,
+  fingerprint)``, and ``explain_inputs(compound_ids)`` returns the ``(fingerprints,)`` to pass as
+  Captum's ``additional_forward_args``: gene attributions are then computed with the compound's
+  structure held fixed (IG's baseline keeps the fingerprint; only the signature is interpolated).
+  The model is a :class:`toolkit.explain.contracts.StructureModel` (``fingerprint_spec()``), so
+  the explain pipeline can bind one compound's fingerprint itself and attribute fingerprint bits.
+* ``modality_weights(x, compound_ids)``: the attention weights (n, 3) over signature, network and
+  structure — how much each prediction leans on each modality.
+
+Params: ``dim`` = 64, ``hidden`` = 256, ``dropout`` = 0.2, ``structure_dropout`` = 0.5,
+``bit_dropout`` = 0.3 (input dropout on the fingerprint bits).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping, Optional, Sequence
+
+import numpy as np
+
+from toolkit.hookspecs import hookimpl
+from toolkit.models import TaskData
+from toolkit.train.loop import Inputs, predict_logits
+
+from ._torch import TorchModel, softmax
+
+logger = logging.getLogger(__name__)
+
+DEFAULTS: dict[str, Any] = {"dim": 64, "hidden": 256, "dropout": 0.2, "structure_dropout": 0.5, "bit_dropout": 0.3}
+
+
+class MultimodalModel(TorchModel):
+    name = "multimodal"
+    description = ("signature + STRING network context + Morgan fingerprint, attention fusion "
+                   "(params: dim=64, hidden=256, structure_dropout=0.5)")
+    requires_context = True
+
+    def __init__(self, n_features: int, n_classes: int, params: Optional[Mapping[str, Any]] = None) -> None:
+        super().__init__(n_features, n_classes, params)
+        self.params = {**DEFAULTS, **self.params}
+        self.smiles: dict[str, str] = {}
+        self._fingerprints: dict[str, np.ndarray] = {}
+
+    # -- structure inputs ----------------------------------------------------------------------
+    def fingerprint_spec(self) -> Any:
+        from toolkit.explain.contracts import FingerprintSpec
+
+        return FingerprintSpec(radius=2, n_bits=2048)
+
+    def add_smiles(self, smiles: Mapping[str, str]) -> None:
+        """Make more compounds' structures known (pert_id -> SMILES)."""
+        self.smiles.update({str(k): str(v) for k, v in smiles.items() if v})
+
+    def _fingerprint(self, compound: str) -> np.ndarray:
+        if compound not in self._fingerprints:
+            from toolkit.explain.structure import morgan_fingerprint
+
+            spec = self.fingerprint_spec()
+            bits = np.zeros(spec.n_bits, dtype=np.float32)
+            smiles = self.smiles.get(compound)
+            if smiles:
+                try:
+                    bits = morgan_fingerprint(smiles, spec)[0]
+                except ValueError:
+                    logger.warning("multimodal: RDKit cannot read the SMILES of %s; structure treated as missing",
+                                   compound)
+            self._fingerprints[compound] = bits
+        return self._fingerprints[compound]
+
+    def fingerprints(self, compound_ids: Optional[Sequence[str]], n: int) -> np.ndarray:
+        """(n, n_bits) fingerprints of the compounds (all zero = missing, also when ids are None)."""
+        if compound_ids is None:
+            return np.zeros((n, self.fingerprint_spec().n_bits), dtype=np.float32)
+        if len(compound_ids) != n:
+            raise ValueError(f"multimodal: {len(compound_ids)} compound ids for {n} signatures")
+        return np.stack([self._fingerprint(c) for c in compound_ids]) if n else np.zeros((0, 2048), np.float32)
+
+    def explain_inputs(self, compound_ids: Sequence[str]) -> tuple[np.ndarray]:
+        """Extra forward inputs for gradient explainers (Captum ``additional_forward_args``)."""
+        return (self.fingerprints(compound_ids, len(compound_ids)),)
+
+    # -- model -----------------------------------------------------------------------------------
+    def _net(self, edge_index: Any, edge_weight: Any) -> Any:
+        from .nets.multimodal import MultimodalNet
+
+        p = self.params
+        return MultimodalNet(self.n_features, self.n_classes, self.fingerprint_spec().n_bits, edge_index, edge_weight,
+                             dim=int(p["dim"]), hidden=int(p["hidden"]), dropout=float(p["dropout"]),
+                             structure_dropout=float(p["structure_dropout"]), bit_dropout=float(p["bit_dropout"]))
+
+    def build(self, train: TaskData) -> Any:
+        import torch
+
+        ctx = train.context
+        assert ctx is not None
+        self.smiles, self._fingerprints = {}, {}
+        self.add_smiles(ctx.compound_smiles)
+        missing = len({c for c in train.compound_ids if c not in self.smiles})
+        if missing:
+            logger.info("multimodal: %d training compounds have no SMILES (structure missing)", missing)
+        edges = torch.as_tensor(np.asarray(ctx.gene_edges, dtype=np.int64).reshape(2, -1))
+        return self._net(edges, torch.as_tensor(np.asarray(ctx.edge_weight, dtype=np.float32)))
+
+    def rebuild(self, state: Mapping[str, Any]) -> Any:
+        return self._net(state["edges"], state["edge_weight"])
+
+    def fit_inputs(self) -> Inputs:
+        return lambda data: (data.x, self.fingerprints(data.compound_ids, len(data.compound_ids)))
+
+    def predict_proba(self, x: np.ndarray, compound_ids: Optional[Sequence[str]] = None) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float32)
+        logits = predict_logits(self.fitted_module(), x, self.predict_batch_size,
+                                extra=(self.fingerprints(compound_ids, len(x)),))
+        return softmax(logits, self.n_classes)
+
+    def modality_weights(self, x: np.ndarray, compound_ids: Optional[Sequence[str]] = None) -> np.ndarray:
+        """(n, 3) attention over (signature, network, structure) per signature."""
+        import torch
+
+        module = self.fitted_module().eval()
+        with torch.no_grad():
+            fp = torch.as_tensor(self.fingerprints(compound_ids, len(x)))
+            return module.attention(torch.as_tensor(np.asarray(x, dtype=np.float32)), fp)[1].numpy()
+
+    def structure_module(self) -> Any:
+        """forward(genes (n, n_genes), fingerprint (n, 2048) 0/1) -> logits."""
+        return self.fitted_module()
+
+    def state_dict(self) -> dict[str, Any]:
+        return {**super().state_dict(), "smiles": dict(sorted(self.smiles.items()))}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        self.smiles, self._fingerprints = {}, {}
+        self.add_smiles(state.get("smiles", {}))
+
+
+@hookimpl
+def kgtool_register_models(register: Any) -> None:
+    register(MultimodalModel)

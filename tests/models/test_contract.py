@@ -1,0 +1,125 @@
+"""The ModelPlugin contract, checked for every registered model (built-ins and third parties)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from toolkit import plugins
+from toolkit.models import ModelPlugin, TaskData
+
+from .conftest import QUICK
+
+MODELS: dict[str, type[ModelPlugin]] = dict(sorted(plugins.registry().items["models"].items()))
+BUILT_IN = {"majority", "logistic", "cmap_knn", "mlp", "gnn", "go_vnn", "multimodal"}
+# Third-party models that build their module in __init__: their weights then depend on the global
+# torch RNG at construction, not on config.seed alone (fine within one fresh process).
+INIT_TIME_WEIGHTS = {"linear_softmax"}
+
+
+def fit(name: str, train: TaskData, valid: TaskData) -> ModelPlugin:
+    model = MODELS[name](train.x.shape[1], len(train.classes), {})
+    model.fit(train, QUICK, valid)
+    return model
+
+
+@pytest.fixture(scope="module")
+def fitted(train_part: TaskData, valid_part: TaskData) -> dict[str, ModelPlugin]:
+    cache: dict[str, ModelPlugin] = {}
+
+    class Lazy(dict):  # fit each model once, on first use
+        def __missing__(self, name: str) -> ModelPlugin:
+            cache[name] = fit(name, train_part, valid_part)
+            self[name] = cache[name]
+            return cache[name]
+
+    return Lazy()
+
+
+def test_built_ins_and_the_example_plugin_are_registered() -> None:
+    assert BUILT_IN <= set(MODELS)
+    assert "linear_softmax" in MODELS  # the example third-party plugin, installed in the venv
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_class_attributes(name: str) -> None:
+    cls = MODELS[name]
+    assert cls.name == name and isinstance(cls.description, str) and cls.description
+    assert isinstance(cls.requires_context, bool)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_predict_proba_is_a_distribution(name: str, fitted: dict[str, Any], test_x: np.ndarray,
+                                         demo_task: TaskData) -> None:
+    proba = fitted[name].predict_proba(test_x)
+    assert proba.shape == (len(test_x), len(demo_task.classes))
+    assert np.all(np.isfinite(proba)) and np.all(proba >= 0)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_checkpoint_round_trip(name: str, fitted: dict[str, Any], test_x: np.ndarray, tmp_path: Path) -> None:
+    model = fitted[name]
+    path = tmp_path / "model.pt"
+    model.save(path)
+    loaded = MODELS[name].load(path)  # weights_only=True inside: plain tensors and values only
+    assert type(loaded) is type(model)
+    np.testing.assert_array_equal(loaded.predict_proba(test_x), model.predict_proba(test_x))
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_same_seed_same_predictions(name: str, train_part: TaskData, valid_part: TaskData, test_x: np.ndarray) -> None:
+    import torch
+
+    torch.manual_seed(1234)
+    first = fit(name, train_part, valid_part).predict_proba(test_x)
+    torch.manual_seed(1234)
+    second = fit(name, train_part, valid_part).predict_proba(test_x)
+    np.testing.assert_array_equal(first, second)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_seed_alone_fixes_the_model(name: str, train_part: TaskData, valid_part: TaskData, test_x: np.ndarray,
+                                    request: pytest.FixtureRequest) -> None:
+    """Whatever the global RNG state before construction, config.seed decides the result."""
+    import torch
+
+    if name in INIT_TIME_WEIGHTS:
+        request.applymarker(pytest.mark.xfail(reason="builds its module in __init__, before config.seed applies"))
+    torch.manual_seed(1)
+    first = fit(name, train_part, valid_part).predict_proba(test_x)
+    torch.manual_seed(2)
+    second = fit(name, train_part, valid_part).predict_proba(test_x)
+    np.testing.assert_array_equal(first, second)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_torch_module_maps_signatures_to_differentiable_logits(name: str, fitted: dict[str, Any],
+                                                               test_x: np.ndarray, demo_task: TaskData) -> None:
+    import torch
+
+    model = fitted[name]
+    module = model.torch_module()
+    if module is None:
+        pytest.skip(f"{name} exposes no torch module")
+    module.eval()
+    x = torch.as_tensor(test_x[:5], dtype=torch.float32).requires_grad_(True)
+    logits = module(x)
+    assert logits.shape == (5, len(demo_task.classes))
+    logits[:, 0].sum().backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
+    # the module explains the function predict_proba computes (from the signature alone)
+    proba = torch.softmax(logits.detach().double(), dim=1).numpy()
+    np.testing.assert_allclose(proba, model.predict_proba(test_x[:5]), atol=1e-5)
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MODELS if MODELS[n].requires_context))
+def test_context_models_say_what_they_miss(name: str, train_part: TaskData) -> None:
+    bare = TaskData(x=train_part.x, y=train_part.y, sample_ids=train_part.sample_ids,
+                    compound_ids=train_part.compound_ids, gene_ids=train_part.gene_ids, classes=train_part.classes)
+    model = MODELS[name](bare.x.shape[1], len(bare.classes), {})
+    with pytest.raises(ValueError, match="context"):
+        model.fit(bare, QUICK)

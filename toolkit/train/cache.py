@@ -1,0 +1,180 @@
+"""An on-disk cache of training snapshots, keyed by a cheap fingerprint of the graph.
+
+The fingerprint is one stored query answered from Neo4j's count store (node counts per data
+label, relationship counts per data type) plus the newest completed load run id, so any load
+(even one that changes only property values) gives a new key, while train, explain and predict
+runs (which only add Run/Prediction nodes) do not. A snapshot is kept as ``arrays.npz``
+(``np.savez``, read back with ``allow_pickle=False``) and ``meta.json``; never pickle. The
+content hash (:func:`toolkit.train.export.data_hash`) is stored with it and checked on every
+read, so a damaged entry is a miss, not wrong data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import secrets
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+
+from toolkit import cypher
+from toolkit.graph.db import Graph
+from toolkit.models import GraphContext, TaskData
+from toolkit.train.export import GO_MAX_GENES, GO_MIN_GENES, data_hash, export_signatures
+
+logger = logging.getLogger(__name__)
+
+FORMAT = "kgtool-snapshot/1"  # bump when the export or the file layout changes
+ARRAYS = "arrays.npz"
+META = "meta.json"
+KEEP_ENTRIES = 8  # newest snapshots kept per cache folder
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """What the export reads; part of the cache key."""
+
+    with_context: bool = False
+    go_min_genes: int = GO_MIN_GENES
+    go_max_genes: int = GO_MAX_GENES
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A snapshot and where it came from."""
+
+    data: TaskData
+    data_hash: str
+    fingerprint: str
+    cache_hit: bool
+    seconds: float  # time to produce it (fingerprint + read, or fingerprint + export + write)
+    path: Optional[Path] = None  # the cache entry, None when caching is off
+
+
+def graph_fingerprint(graph: Graph) -> str:
+    """Hash of the data counts and the newest completed load run (two cheap queries)."""
+    counts = [[r["kind"], r["name"], int(r["count"])] for r in graph.read(cypher.load("export/fingerprint_counts"))]
+    newest = graph.read(cypher.load("export/newest_load_run"))
+    payload = {"format": FORMAT, "uri": graph.settings.bolt_uri, "database": graph.database,
+               "counts": counts, "newest_load_run": newest[0]["run_id"] if newest else None}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def cache_key(fingerprint: str, options: ExportOptions) -> str:
+    text = json.dumps({"fingerprint": fingerprint, "options": asdict(options), "format": FORMAT}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def snapshot(graph: Graph, cache_dir: Optional[Path], options: ExportOptions = ExportOptions(),
+             refresh: bool = False) -> Snapshot:
+    """The graph's snapshot: from ``cache_dir`` when the fingerprint matches, else exported (and
+    stored there). ``cache_dir=None`` turns caching off; ``refresh`` re-exports regardless."""
+    tic = time.perf_counter()
+    fingerprint = graph_fingerprint(graph)
+    if cache_dir is None:
+        data = _export(graph, options)
+        return Snapshot(data, data_hash(data), fingerprint, False, time.perf_counter() - tic)
+    entry = Path(cache_dir) / "snapshots" / cache_key(fingerprint, options)
+    if not refresh and entry.is_dir():
+        cached = read_entry(entry)
+        if cached is not None:
+            data, digest = cached
+            os.utime(entry)  # recently used entries survive pruning
+            seconds = time.perf_counter() - tic
+            logger.info("snapshot cache hit %s (%.3f s)", entry.name, seconds)
+            return Snapshot(data, digest, fingerprint, True, seconds, entry)
+    data = _export(graph, options)
+    digest = data_hash(data)
+    write_entry(entry, data, digest, {"fingerprint": fingerprint, "options": asdict(options)})
+    prune(entry.parent, KEEP_ENTRIES)
+    seconds = time.perf_counter() - tic
+    logger.info("snapshot cache miss %s: exported and stored (%.3f s)", entry.name, seconds)
+    return Snapshot(data, digest, fingerprint, False, seconds, entry)
+
+
+def _export(graph: Graph, options: ExportOptions) -> TaskData:
+    return export_signatures(graph, with_context=options.with_context, go_min_genes=options.go_min_genes,
+                             go_max_genes=options.go_max_genes)
+
+
+def write_entry(entry: Path, data: TaskData, digest: str, extra: dict[str, Any]) -> None:
+    """Write atomically: into a temporary folder beside ``entry``, then rename."""
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    tmp = entry.parent / f".{entry.name}.{os.getpid()}.{secrets.token_hex(4)}"
+    tmp.mkdir()
+    try:
+        arrays: dict[str, np.ndarray] = {"x": data.x, "y": data.y,
+                                         "gene_ids": np.asarray(data.gene_ids, dtype=np.int64)}
+        meta: dict[str, Any] = {
+            "format": FORMAT, "data_hash": digest, "created_at": datetime.now(timezone.utc).isoformat(),
+            "sample_ids": list(data.sample_ids), "compound_ids": list(data.compound_ids),
+            "classes": list(data.classes), "cell_ids": list(data.cell_ids), "context": None, **extra,
+        }
+        ctx = data.context
+        if ctx is not None:
+            arrays.update(gene_edges=ctx.gene_edges, edge_weight=ctx.edge_weight, gene_go=ctx.gene_go,
+                          go_edges=ctx.go_edges)
+            meta["context"] = {"go_ids": list(ctx.go_ids), "go_names": list(ctx.go_names),
+                               "compound_smiles": dict(ctx.compound_smiles),
+                               "compound_scaffold": dict(ctx.compound_scaffold)}
+        np.savez(tmp / ARRAYS, **arrays)
+        (tmp / META).write_text(json.dumps(meta))
+        if entry.exists():  # a concurrent writer got there first: same key, same content
+            shutil.rmtree(tmp)
+            return
+        os.replace(tmp, entry)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def read_entry(entry: Path) -> Optional[tuple[TaskData, str]]:
+    """The snapshot in ``entry`` and its hash, or None (removed) when unreadable or damaged."""
+    try:
+        meta = json.loads((entry / META).read_text())
+        if meta.get("format") != FORMAT:
+            raise ValueError(f"format {meta.get('format')!r}")
+        with np.load(entry / ARRAYS, allow_pickle=False) as arrays:
+            loaded = {k: arrays[k] for k in arrays.files}
+        context = None
+        if meta["context"] is not None:
+            c = meta["context"]
+            context = GraphContext(
+                gene_edges=loaded["gene_edges"], edge_weight=loaded["edge_weight"], go_ids=tuple(c["go_ids"]),
+                go_names=tuple(c["go_names"]), gene_go=loaded["gene_go"], go_edges=loaded["go_edges"],
+                compound_smiles=dict(c["compound_smiles"]), compound_scaffold=dict(c["compound_scaffold"]),
+            )
+        data = TaskData(
+            x=loaded["x"], y=loaded["y"], sample_ids=tuple(meta["sample_ids"]),
+            compound_ids=tuple(meta["compound_ids"]), gene_ids=tuple(int(g) for g in loaded["gene_ids"]),
+            classes=tuple(meta["classes"]), cell_ids=tuple(meta["cell_ids"]), context=context,
+        )
+        digest = data_hash(data)
+        if digest != meta["data_hash"]:
+            raise ValueError("content hash mismatch")
+        return data, digest
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        logger.warning("snapshot cache entry %s is unusable (%s); removing it", entry, exc)
+        shutil.rmtree(entry, ignore_errors=True)
+        return None
+
+
+def prune(folder: Path, keep: int) -> None:
+    """Keep the ``keep`` most recently written entries of ``folder``."""
+    entries = sorted((p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")),
+                     key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in entries[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def clear(cache_dir: Path) -> None:
+    """Remove every cached snapshot."""
+    shutil.rmtree(Path(cache_dir) / "snapshots", ignore_errors=True)
