@@ -224,7 +224,7 @@ def _reference_structure(graph: Any, truth: Any, held_out: set[str], results: li
 
 def _synthetic_runs(graph: Any, settings: Any, truth: Any, results: list) -> list[str]:
     """Explain runs with synthetic attributions, written through write_rows, up to TARGET_EDGES."""
-    from toolkit import cypher, runs
+    from toolkit import runs
     from toolkit.explain.compute import Explanation, predictions_from
     from toolkit.explain.pathways import pathway_scores
     from toolkit.explain.pipeline import explanation_rows, gene_sets_of
