@@ -25,6 +25,11 @@ class LinearSoftmax(ModelPlugin):
         self.module = nn.Linear(n_features, n_classes)
 
     def fit(self, train: TaskData, config: TrainConfig, valid: Optional[TaskData] = None) -> dict[str, Any]:
+        import torch
+        import torch.nn as nn
+
+        torch.manual_seed(config.seed)  # fresh weights: config.seed alone decides the result
+        self.module = nn.Linear(self.n_features, self.n_classes)
         return fit_classifier(self.module, train, config, valid)
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
