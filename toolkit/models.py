@@ -90,6 +90,7 @@ class ModelPlugin(ABC):
     name: ClassVar[str]
     description: ClassVar[str]
     requires_context: ClassVar[bool] = False  # True: TaskData.context must be filled by the export
+    uses_compounds: ClassVar[bool] = False  # True: predict_proba(x, compound_ids=...) reads compound structure
 
     def __init__(self, n_features: int, n_classes: int, params: Optional[Mapping[str, Any]] = None) -> None:
         self.n_features = n_features
@@ -103,6 +104,13 @@ class ModelPlugin(ABC):
     @abstractmethod
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """Class probabilities, shape (n_samples, n_classes)."""
+
+    def predict(self, x: np.ndarray, compound_ids: Sequence[str]) -> np.ndarray:
+        """Class probabilities for signatures ``x`` of the compounds ``compound_ids`` (the pipeline's
+        entry point: models that declare ``uses_compounds`` also receive the compound ids)."""
+        if self.uses_compounds:
+            return self.predict_proba(x, compound_ids=compound_ids)  # type: ignore[call-arg]
+        return self.predict_proba(x)
 
     def torch_module(self) -> Optional["torch.nn.Module"]:
         """A module mapping (n, n_features) float tensors to class logits, or None."""

@@ -15,8 +15,7 @@ from .conftest import QUICK
 
 MODELS: dict[str, type[ModelPlugin]] = dict(sorted(plugins.registry().items["models"].items()))
 BUILT_IN = {"majority", "logistic", "cmap_knn", "mlp", "gnn", "go_vnn", "multimodal"}
-# Third-party models that build their module in __init__: their weights then depend on the global
-# torch RNG at construction, not on config.seed alone (fine within one fresh process).
+# Models allowed to expose no torch module (gradient explainers then do not apply to them).
 NON_GRADIENT = {"majority", "cmap_knn"}
 
 
@@ -122,3 +121,17 @@ def test_context_models_say_what_they_miss(name: str, train_part: TaskData) -> N
     model = MODELS[name](bare.x.shape[1], len(bare.classes), {})
     with pytest.raises(ValueError, match="context"):
         model.fit(bare, QUICK)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_predict_passes_compounds_to_models_that_use_them(name: str, fitted: dict[str, Any], demo_task: TaskData,
+                                                          demo_split) -> None:
+    """The pipeline calls ``predict(x, compound_ids)``; structure-using models must receive the ids."""
+    model = fitted[name]
+    part = demo_task.subset(demo_split.test)
+    got = model.predict(part.x, part.compound_ids)
+    if model.uses_compounds:
+        np.testing.assert_array_equal(got, model.predict_proba(part.x, compound_ids=part.compound_ids))
+        assert not np.allclose(got, model.predict_proba(part.x)), "the structure input changed nothing"
+    else:
+        np.testing.assert_array_equal(got, model.predict_proba(part.x))

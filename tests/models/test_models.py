@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -10,6 +12,9 @@ import pytest
 from toolkit.models import TaskData, TrainConfig
 
 from .conftest import QUICK, SMALL
+
+if TYPE_CHECKING:
+    from kgtool_plugins.models.multimodal import MultimodalModel
 
 
 # -- demo loader (bench.demo_tasks) -------------------------------------------------------------
@@ -22,11 +27,13 @@ def test_demo_task_mirrors_the_export(demo_task: TaskData) -> None:
     assert ctx is not None
     src, dst = ctx.gene_edges
     assert set(zip(src.tolist(), dst.tolist())) == set(zip(dst.tolist(), src.tolist()))  # both directions
-    assert ctx.edge_weight.shape == (ctx.gene_edges.shape[1],) and 0 < ctx.edge_weight.min() <= ctx.edge_weight.max() <= 1
+    assert ctx.edge_weight.shape == (ctx.gene_edges.shape[1],)
+    assert 0 < ctx.edge_weight.min() <= ctx.edge_weight.max() <= 1
     assert ctx.gene_go.shape == (SMALL.n_genes, len(ctx.go_ids)) == (SMALL.n_genes, len(ctx.go_names))
     for child, parent in ctx.go_edges.T:  # propagated: a parent holds its children's genes
         assert np.all(ctx.gene_go[:, parent] >= ctx.gene_go[:, child])
-    assert set(demo_task.compound_ids) <= set(ctx.compound_smiles) and set(ctx.compound_scaffold) <= set(ctx.compound_smiles)
+    assert set(demo_task.compound_ids) <= set(ctx.compound_smiles)
+    assert set(ctx.compound_scaffold) <= set(ctx.compound_smiles)
 
 
 # -- shared loop ----------------------------------------------------------------------------------
@@ -244,7 +251,7 @@ def test_vnn_units_grow_with_term_size() -> None:
 
 # -- multimodal ------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def multimodal(train_part: TaskData, valid_part: TaskData):  # type: ignore[no-untyped-def]
+def multimodal(train_part: TaskData, valid_part: TaskData) -> "MultimodalModel":
     from kgtool_plugins.models.multimodal import MultimodalModel
 
     model = MultimodalModel(train_part.x.shape[1], len(train_part.classes))
@@ -252,7 +259,7 @@ def multimodal(train_part: TaskData, valid_part: TaskData):  # type: ignore[no-u
     return model
 
 
-def test_multimodal_uses_structure_when_given_compounds(multimodal, demo_task: TaskData) -> None:  # type: ignore[no-untyped-def]
+def test_multimodal_uses_structure_when_given_compounds(multimodal: "MultimodalModel", demo_task: TaskData) -> None:
     from toolkit.explain.contracts import is_structure_model
 
     assert is_structure_model(multimodal)
@@ -265,7 +272,7 @@ def test_multimodal_uses_structure_when_given_compounds(multimodal, demo_task: T
     assert np.all(weights[:, 2] > 0) and np.all(multimodal.modality_weights(x)[:, 2] == 0)
 
 
-def test_multimodal_structure_module_and_explain_inputs(multimodal, demo_task: TaskData) -> None:  # type: ignore[no-untyped-def]
+def test_multimodal_structure_module_and_explain_inputs(multimodal: "MultimodalModel", demo_task: TaskData) -> None:
     import torch
 
     x, ids = demo_task.x[:4], demo_task.compound_ids[:4]
@@ -277,7 +284,7 @@ def test_multimodal_structure_module_and_explain_inputs(multimodal, demo_task: T
     np.testing.assert_allclose(proba, multimodal.predict_proba(x, ids), atol=1e-6)
 
 
-def test_multimodal_unknown_or_bad_smiles_is_missing(multimodal, demo_task: TaskData) -> None:  # type: ignore[no-untyped-def]
+def test_multimodal_unknown_or_bad_smiles_is_missing(multimodal: "MultimodalModel", demo_task: TaskData) -> None:
     multimodal.add_smiles({"BRD-BROKEN": "not a smiles"})
     fp = multimodal.fingerprints(["BRD-UNKNOWN", "BRD-BROKEN"], 2)
     assert not fp.any()
@@ -285,7 +292,8 @@ def test_multimodal_unknown_or_bad_smiles_is_missing(multimodal, demo_task: Task
     np.testing.assert_allclose(multimodal.predict_proba(x, ["BRD-UNKNOWN", "BRD-BROKEN"]), multimodal.predict_proba(x))
 
 
-def test_multimodal_checkpoint_keeps_structures(multimodal, demo_task: TaskData, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_multimodal_checkpoint_keeps_structures(multimodal: "MultimodalModel", demo_task: TaskData,
+                                                tmp_path: Path) -> None:
     from kgtool_plugins.models.multimodal import MultimodalModel
 
     multimodal.save(tmp_path / "m.pt")

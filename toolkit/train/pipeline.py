@@ -68,7 +68,7 @@ def cross_validate(model_cls: type[ModelPlugin], data: TaskData, config: TrainCo
     for number, fold in enumerate(splits, start=1):
         model = model_cls(len(data.gene_ids), len(data.classes), config.params)
         model.fit(data.subset(fold.train), config, data.subset(fold.valid))
-        ev = evaluate(model.predict_proba(data.x), data, fold, ("test",))
+        ev = evaluate(model.predict(data.x, data.compound_ids), data, fold, ("test",))
         folds.append({"fold": number, "train": len(fold.train), "valid": len(fold.valid), "test": len(fold.test),
                       "metrics": dict(ev.metrics)})
         logger.info("fold %d/%d: %s", number, k, ev.metrics)
@@ -139,7 +139,7 @@ def train(graph: Graph, settings: Settings, model_name: str, config: TrainConfig
         history = model.fit(data.subset(split.train), config, data.subset(split.valid))
         run_dir.mkdir(parents=True, exist_ok=True)
         model.save(run_dir / CHECKPOINT)
-        proba = model.predict_proba(data.x)
+        proba = model.predict(data.x, data.compound_ids)
         rows = prediction_rows(run.run_id, data.classes, data.compound_ids, proba, data.y,
                                row_sides(len(data.sample_ids), split))
         graph.write(cypher.load("write/predictions"), run_id=run.run_id, rows=rows)

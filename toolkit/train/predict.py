@@ -130,7 +130,7 @@ def predict(graph: Graph, settings: Settings, train_run_id: str, compounds: Sequ
         if len(index) == 0:
             return {"compounds_predicted": 0, "signatures": 0, "predictions_written": 0, "skipped": len(done)}
         part = data.subset(index)
-        proba = model.predict_proba(part.x)
+        proba = model.predict(part.x, part.compound_ids)
         rows = prediction_rows(train_run_id, classes, part.compound_ids, proba, truth_in(part, classes),
                                [PREDICT_SPLIT] * len(index))
         graph.write(cypher.load("write/predictions"), run_id=train_run_id, rows=rows)

@@ -40,7 +40,8 @@ DEFAULTS: dict[str, Any] = {"conv": "gcn", "hidden": 16, "layers": 2, "emb": 16,
 
 class GNNModel(TorchModel):
     name = "gnn"
-    description = "GNN on the STRING gene graph, one graph per signature (params: conv=gcn|gat|sage, hidden=16, layers=2)"
+    description = ("GNN on the STRING gene graph, one graph per signature "
+                   "(params: conv=gcn|gat|sage, hidden=16, layers=2, emb=16)")
     requires_context = True
     predict_batch_size = 256  # node tensors are (n_genes, batch, hidden)
 

@@ -55,6 +55,7 @@ class MultimodalModel(TorchModel):
     description = ("signature + STRING network context + Morgan fingerprint, attention fusion "
                    "(params: dim=64, hidden=256, structure_dropout=0.5)")
     requires_context = True
+    uses_compounds = True
 
     def __init__(self, n_features: int, n_classes: int, params: Optional[Mapping[str, Any]] = None) -> None:
         super().__init__(n_features, n_classes, params)

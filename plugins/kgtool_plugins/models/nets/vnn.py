@@ -2,10 +2,11 @@
 
 Every GO term owns a block of neurons (at least ``per_term``, more for terms with many genes as in
 DCell) fed by its *direct* genes (annotated to it but to none of its children: the children pass
-those genes up) and by its child terms' neurons. Terms are processed
-by depth level (leaves first); each level is one masked dense layer followed by ReLU (DrugCell's
-BatchNorm -> tanh is available: ``activation="tanh", batch_norm=True``). The neurons of the root-level terms (no parent) feed a linear classifier. Masks and
-the index of each level's child neurons are buffers, so the DAG travels with the state dict.
+those genes up) and by its child terms' neurons. Terms are processed by depth level (leaves
+first); each level is one masked dense layer followed by ReLU (DrugCell's BatchNorm -> tanh is
+available: ``activation="tanh", batch_norm=True``). The neurons of the root-level terms (no
+parent) feed a linear classifier. Masks and the index of each level's child neurons are buffers,
+so the DAG travels with the state dict.
 """
 
 from __future__ import annotations
