@@ -212,3 +212,13 @@ def predict_logits(module: Any, x: np.ndarray, batch_size: int = 4096,
             rows = np.arange(start, min(start + batch_size, len(x)))
             out.append(module(*_tensors((x, *extra), rows)).float().numpy())
     return np.concatenate(out) if out else np.zeros((0, 0), dtype=np.float32)
+
+
+def softmax(logits: np.ndarray, n_classes: int) -> np.ndarray:
+    """Row-wise softmax in float64; an empty input gives a (0, n_classes) array."""
+    if len(logits) == 0:
+        return np.zeros((0, n_classes), dtype=np.float64)
+    z = logits.astype(np.float64)
+    z -= z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)

@@ -9,7 +9,7 @@ import numpy as np
 
 from toolkit.hookspecs import hookimpl
 from toolkit.models import ModelPlugin, TaskData, TrainConfig
-from toolkit.train.loop import fit_classifier, predict_logits
+from toolkit.train.loop import fit_classifier, predict_logits, softmax
 
 
 class LinearSoftmax(ModelPlugin):
@@ -33,9 +33,7 @@ class LinearSoftmax(ModelPlugin):
         return fit_classifier(self.module, train, config, valid)
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        logits = predict_logits(self.module, x)
-        e = np.exp(logits - logits.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
+        return softmax(predict_logits(self.module, x), self.n_classes)
 
     def torch_module(self) -> Any:
         return self.module

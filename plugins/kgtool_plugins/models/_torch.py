@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Optional
 import numpy as np
 
 from toolkit.models import ModelPlugin, TaskData, TrainConfig
-from toolkit.train.loop import Inputs, fit_classifier, predict_logits
+from toolkit.train.loop import Inputs, fit_classifier, predict_logits, softmax
 
 if TYPE_CHECKING:
     import torch
@@ -23,14 +23,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def softmax(logits: np.ndarray, n_classes: int) -> np.ndarray:
-    """Row-wise softmax in float64; an empty input gives a (0, n_classes) array."""
-    if len(logits) == 0:
-        return np.zeros((0, n_classes), dtype=np.float64)
-    z = logits.astype(np.float64)
-    z -= z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
 
 
 def tensors_with_prefix(state: Mapping[str, Any], prefix: str) -> dict[str, Any]:

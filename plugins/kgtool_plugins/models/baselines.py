@@ -24,9 +24,7 @@ import numpy as np
 
 from toolkit.hookspecs import hookimpl
 from toolkit.models import ModelPlugin, TaskData, TrainConfig
-from toolkit.train.loop import class_weights, predict_logits, soft_targets
-
-from ._torch import softmax
+from toolkit.train.loop import class_weights, predict_logits, soft_targets, softmax
 
 C_GRID = (0.001, 0.01, 0.1, 1.0, 10.0)  # inverse L2 strengths tried on the validation rows
 MAX_ITER = 1000

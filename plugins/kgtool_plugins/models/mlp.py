@@ -8,7 +8,7 @@ import numpy as np
 
 from toolkit.hookspecs import hookimpl
 from toolkit.models import ModelPlugin, TaskData, TrainConfig
-from toolkit.train.loop import fit_classifier, predict_logits
+from toolkit.train.loop import fit_classifier, predict_logits, softmax
 
 
 def _build(n_features: int, n_classes: int, hidden: int, dropout: float) -> Any:
@@ -40,10 +40,7 @@ class MLPModel(ModelPlugin):
         return fit_classifier(self.module, train, config, valid)
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        logits = predict_logits(self.module, x)
-        logits = logits - logits.max(axis=1, keepdims=True)
-        p = np.exp(logits)
-        return p / p.sum(axis=1, keepdims=True)
+        return softmax(predict_logits(self.module, x), self.n_classes)
 
     def torch_module(self) -> Any:
         return self.module

@@ -41,9 +41,9 @@ import numpy as np
 
 from toolkit.hookspecs import hookimpl
 from toolkit.models import TaskData
-from toolkit.train.loop import Inputs, predict_logits
+from toolkit.train.loop import Inputs, predict_logits, softmax
 
-from ._torch import TorchModel, softmax
+from ._torch import TorchModel
 
 logger = logging.getLogger(__name__)
 
