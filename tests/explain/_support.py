@@ -95,12 +95,9 @@ class TinyMLP(ModelPlugin):
         return {"epochs_run": config.epochs}
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        from toolkit.explain.scoring import _logits
+        from toolkit.train.loop import predict_logits, softmax
 
-        z = _logits(self.module, x)
-        z -= z.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        return p / p.sum(axis=1, keepdims=True)
+        return softmax(predict_logits(self.module, x), self.n_classes)
 
     def torch_module(self) -> Any:
         return self.module

@@ -47,12 +47,9 @@ class BoundStructureModel(ModelPlugin):
         raise NotImplementedError("an explanation adapter is not trained")
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        from toolkit.explain.scoring import _logits
+        from toolkit.train.loop import predict_logits, softmax
 
-        logits = _logits(self.module, x)
-        logits -= logits.max(axis=1, keepdims=True)
-        p = np.exp(logits)
-        return p / p.sum(axis=1, keepdims=True)
+        return softmax(predict_logits(self.module, x), self.n_classes)
 
     def torch_module(self) -> Any:
         return self.module
