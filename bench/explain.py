@@ -49,7 +49,8 @@ def _ensure_plugins() -> None:
                "gradient_shap": "kgtool_plugins.explainers.captum_shap",
                "feature_ablation": "kgtool_plugins.explainers.captum_ablation",
                "gnn_explainer": "kgtool_plugins.explainers.pyg_gnnexplainer",
-               "gnn": "kgtool_plugins.models.gnn"}
+               "gnn": "kgtool_plugins.models.gnn",
+               "multimodal": "kgtool_plugins.models.multimodal"}
     for name, module_name in modules.items():
         try:
             module = importlib.import_module(module_name)
@@ -125,38 +126,49 @@ def _speed(graph: Any, explanation: Any, model: Any, results: list) -> None:
                         "signatures/s"))
 
 
-def _graph_models(graph: Any, settings: Any, truth_path: Path, results: list) -> None:
-    """gnn + gnn_explainer / integrated_gradients, when the gnn model plugin is there."""
+# model -> (training epochs, (explainer, explainer params)...): the graph and structure levels
+OTHER_MODELS: dict[str, tuple[int, tuple[tuple[str, dict[str, Any]], ...]]] = {
+    "gnn": (30, (("gnn_explainer", {}), ("integrated_gradients", {}))),
+    "multimodal": (40, (("integrated_gradients", {}),)),
+}
+
+
+def _other_models(graph: Any, settings: Any, truth_path: Path, results: list) -> None:
+    """gnn + gnn_explainer / integrated_gradients (edge level) and multimodal + integrated_gradients
+    (substructure level), each when its model plugin is registered."""
     from toolkit import plugins
+    from toolkit.explain.evaluate import QualityConfig
     from toolkit.explain.pipeline import ExplainOptions, explain_run
     from toolkit.models import TrainConfig
     from toolkit.train.pipeline import train
 
-    if "gnn" not in plugins.registry().items["models"]:
-        logger.warning("no gnn model plugin: gnn_explainer not benchmarked")
-        return
-    try:
-        tic = time.perf_counter()
-        trained = train(graph, settings, "gnn", TrainConfig(epochs=30, seed=0))
-        results.append(("explain.gnn.train_s", round(time.perf_counter() - tic, 1), "s"))
-        results.append(("explain.gnn.test_compound_accuracy",
-                        round(trained.metrics.get("test_compound_accuracy", 0), 4), "fraction"))
-    except Exception as exc:  # noqa: BLE001 - another engineer's model: report, do not fail the bench
-        logger.warning("gnn training failed, gnn_explainer not benchmarked: %s", exc)
-        return
-    from toolkit.explain.evaluate import QualityConfig
-
     light = QualityConfig(captum_sample=2, stability_sample=6, stability_seeds=2)
-    for method, params in (("gnn_explainer", {"epochs": 50}), ("integrated_gradients", {})):
-        tic = time.perf_counter()
-        outcome = explain_run(graph, settings, trained.run_id, method, top_k=20, seed=0,
-                              options=ExplainOptions(truth=truth_path, retrain_seeds=0, interactions=False,
-                                                     max_signatures=2, explainer_params=params,
-                                                     quality_config=light))
-        m = dict(outcome.run.metrics, explain_wall_s=time.perf_counter() - tic)
-        _method_results(f"gnn.{method}", m, results)
-        results.append((f"explain.gnn.{method}.attributions_per_s", round(m["attributions_per_s"], 2),
-                        "signatures/s"))
+    for model, (epochs, methods) in OTHER_MODELS.items():
+        if model not in plugins.registry().items["models"]:
+            logger.warning("no %s model plugin: not benchmarked", model)
+            continue
+        try:
+            tic = time.perf_counter()
+            trained = train(graph, settings, model, TrainConfig(epochs=epochs, seed=0))
+            results.append((f"explain.{model}.train_s", round(time.perf_counter() - tic, 1), "s"))
+            results.append((f"explain.{model}.test_compound_accuracy",
+                            round(trained.metrics.get("test_compound_accuracy", 0), 4), "fraction"))
+        except Exception as exc:  # noqa: BLE001 - another engineer's model: report, do not fail the bench
+            logger.warning("%s training failed, not benchmarked: %s", model, exc)
+            continue
+        for method, params in methods:
+            tic = time.perf_counter()
+            outcome = explain_run(graph, settings, trained.run_id, method, top_k=20, seed=0,
+                                  options=ExplainOptions(truth=truth_path, retrain_seeds=0, interactions=False,
+                                                         max_signatures=2, explainer_params=params,
+                                                         quality_config=light))
+            m = dict(outcome.run.metrics, explain_wall_s=time.perf_counter() - tic)
+            _method_results(f"{model}.{method}", m, results)
+            if "substructure_hit_rate_random" in m:
+                results.append((f"explain.{model}.{method}.substructure_hit_rate_random",
+                                round(m["substructure_hit_rate_random"], 4), "fraction"))
+            results.append((f"explain.{model}.{method}.attributions_per_s", round(m["attributions_per_s"], 2),
+                            "signatures/s"))
 
 
 def _reference_structure(graph: Any, truth: Any, held_out: set[str], results: list) -> None:
@@ -323,7 +335,7 @@ def run() -> list[tuple[str, float, str]]:
             _speed(graph, explanation, mlp, results)
             held_out = {p.pert_id for p in explanation.predictions if p.split == "test"}
             _reference_structure(graph, truth, held_out, results)
-            _graph_models(graph, settings, files.ground_truth, results)
+            _other_models(graph, settings, files.ground_truth, results)
             synthetic = _synthetic_runs(graph, settings, truth, results)
             compound = sorted(held_out)[0]
             moa = truth.true_moa_of(compound)

@@ -5,6 +5,11 @@ graph (genes as nodes, the z-score as the single node feature); up to ``graphs_p
 signatures are explained together as disjoint copies of the gene graph, so one optimisation learns
 their masks (the size penalties are divided by the number of copies, which keeps each copy's loss
 equal to explaining it alone). Node-mask values are in [0, 1] (importance, not signed).
+
+Learning rate: 0.1, not PyG's default 0.01. With 0.01 the masks hardly leave their random
+initialisation in 100 steps, so the ranking follows the seed: on the demo (978 genes, gnn) the
+top-20 genes of two seeds overlapped 0.32 (50 epochs), against 0.91 with lr 0.1 and 100 epochs,
+whose precision@20 on the planted genes also rose from 0.47 to 0.69 (6 signatures, 3 seeds).
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ class GNNExplainerPlugin(EdgeExplainer):
     description = "PyG GNNExplainer: learned node (gene) and edge (STRING) masks; graph models only"
     deterministic = False
 
-    def __init__(self, epochs: int = 100, lr: float = 0.01, graphs_per_batch: int = 32) -> None:
+    def __init__(self, epochs: int = 100, lr: float = 0.1, graphs_per_batch: int = 32) -> None:
         self.epochs = epochs
         self.lr = lr
         self.graphs_per_batch = graphs_per_batch
