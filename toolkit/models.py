@@ -89,6 +89,7 @@ class ModelPlugin(ABC):
 
     name: ClassVar[str]
     description: ClassVar[str]
+    task: ClassVar[str] = "moa"  # see toolkit.tasks: the task this model solves
     requires_context: ClassVar[bool] = False  # True: TaskData.context must be filled by the export
     uses_compounds: ClassVar[bool] = False  # True: predict_proba(x, compound_ids=...) reads compound structure
 

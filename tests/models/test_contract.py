@@ -9,11 +9,14 @@ import numpy as np
 import pytest
 
 from toolkit import plugins
+from toolkit.tasks import Task, task_of
 from toolkit.models import ModelPlugin, TaskData
 
 from .conftest import QUICK
 
-MODELS: dict[str, type[ModelPlugin]] = dict(sorted(plugins.registry().items["models"].items()))
+# every registered model of the MoA task (expression-task models have their own contract, toolkit.tasks)
+MODELS: dict[str, type[ModelPlugin]] = {name: cls for name, cls in sorted(plugins.registry().items["models"].items())
+                                        if task_of(cls) is Task.MOA}
 BUILT_IN = {"majority", "logistic", "cmap_knn", "mlp", "gnn", "go_vnn", "multimodal"}
 # Models allowed to expose no torch module (gradient explainers then do not apply to them).
 NON_GRADIENT = {"majority", "cmap_knn"}

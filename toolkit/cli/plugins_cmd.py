@@ -12,7 +12,8 @@ import click
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def command(as_json: bool) -> None:
     """List every loaded plugin and what it registers."""
-    from toolkit.plugins import describe
+    from toolkit.plugins import describe, registry
+    from toolkit.tasks import task_of
 
     infos = describe()
     if as_json:
@@ -22,4 +23,7 @@ def command(as_json: bool) -> None:
         what = "; ".join(f"{section}: {', '.join(names)}" for section, names in info.registers.items()) or "-"
         click.echo(f"{info.name}  ({info.distribution} {info.version}, {info.module})")
         click.echo(f"    registers {what}")
+        tasks = sorted({task_of(registry().items["models"][m]).value for m in info.registers.get("models", [])})
+        if tasks:
+            click.echo(f"    tasks     {', '.join(tasks)}")
         click.echo(f"    hooks     {', '.join(info.hooks)}")

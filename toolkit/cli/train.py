@@ -60,6 +60,14 @@ def read_config(path: Path, known: Mapping[str, click.Parameter], ctx: click.Con
 @click.option("--split", "split_kind", default="cold_compound", show_default=True, type=click.Choice(SPLITS))
 @click.option("--test-fraction", default=0.25, show_default=True)
 @click.option("--k-folds", default=0, show_default=True, help="Also cross-validate on k folds (0: off).")
+@click.option("--aggregate", default="none", show_default=True,
+              type=click.Choice(["none", "compound", "compound_cell"]),
+              help="One sample per compound (or compound and cell line) instead of per signature.")
+@click.option("--consensus", default="modz", show_default=True, type=click.Choice(["modz", "mean"]),
+              help="How --aggregate folds signatures: MODZ weights (CMap Level 5) or the mean.")
+@click.option("--predict-level", default="compound", show_default=True,
+              type=click.Choice(["compound", "signature", "both"]),
+              help="Write predictions per compound, per signature, or both.")
 @click.option("--go-min-genes", default=3, show_default=True, help="Context: smallest GO term kept.")
 @click.option("--go-max-genes", default=300, show_default=True, help="Context: largest GO term kept.")
 @click.option("--no-cache", is_flag=True, help="Re-read the graph instead of using the snapshot cache.")
@@ -77,7 +85,9 @@ def command(ctx: click.Context, model: str, config_file: Path | None, **options:
     with open_graph(ctx) as graph:
         run = train(graph, ctx.find_root().obj, model, config, values["split_kind"], values["test_fraction"],
                     k_folds=values["k_folds"], use_cache=not values["no_cache"],
-                    go_min_genes=values["go_min_genes"], go_max_genes=values["go_max_genes"])
+                    go_min_genes=values["go_min_genes"], go_max_genes=values["go_max_genes"],
+                    aggregate=values["aggregate"], consensus=values["consensus"],
+                    predict_level=values["predict_level"])
     rows = [{"metric": k, "value": v} for k, v in sorted(run.metrics.items()) if not k.endswith("_std")]
     print_table(rows)
     click.echo(f"run: {run.run_id}")

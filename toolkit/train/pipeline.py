@@ -1,5 +1,8 @@
 """``kgtool train``: snapshot (cached) → split → fit → evaluate → predictions and run back into the graph.
 
+By default a sample is a signature; ``aggregate`` folds each compound's signatures (or each
+compound's per cell line) into one consensus sample first (:mod:`toolkit.train.aggregate`).
+
 With ``k_folds`` the model is also cross-validated on ``k`` folds of the same split kind; the
 fold metrics are averaged into ``cv_*_mean``/``cv_*_std`` and the per-fold ones go to the
 manifest. The checkpoint and the predictions always come from the model of the single split.
@@ -15,13 +18,16 @@ from typing import Any, Optional
 import numpy as np
 
 from toolkit import cypher, plugins, runs
-from toolkit.errors import RunError
+from toolkit.errors import ConfigError, RunError
 from toolkit.graph.db import Graph
 from toolkit.models import ModelPlugin, TaskData, TrainConfig
 from toolkit.settings import Settings
+from toolkit.tasks import Task, task_of
+from toolkit.train.aggregate import AggregateLevel, aggregate as aggregate_samples
 from toolkit.train.export import GO_MAX_GENES, GO_MIN_GENES, data_hash
 from toolkit.train.metrics import Evaluation, evaluate_predictions
-from toolkit.train.predict import CHECKPOINT, TOP_PREDICTIONS, gene_hash, load_model, prediction_rows
+from toolkit.train.predict import (CHECKPOINT, TOP_PREDICTIONS, gene_hash, load_model, prediction_rows,
+                                   signature_prediction_rows)
 from toolkit.train.splits import Split, SplitKind, make_folds, make_split
 
 logger = logging.getLogger(__name__)
@@ -29,6 +35,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["CHECKPOINT", "TOP_PREDICTIONS", "evaluate", "load_model", "row_sides", "train"]
 
 EVALUATED_SIDES = ("train", "test")
+PREDICT_LEVELS = ("compound", "signature", "both")
 
 
 def row_sides(n_rows: int, split: Split) -> list[str]:
@@ -102,14 +109,23 @@ def _add_to_manifest(settings: Settings, run_id: str, extra: dict[str, Any]) -> 
 def train(graph: Graph, settings: Settings, model_name: str, config: TrainConfig,
           split_kind: SplitKind | str = SplitKind.COLD_COMPOUND, test_fraction: float = 0.25,
           data: Optional[TaskData] = None, k_folds: int = 0, use_cache: bool = True,
-          go_min_genes: int = GO_MIN_GENES, go_max_genes: int = GO_MAX_GENES) -> runs.RunRecord:
+          go_min_genes: int = GO_MIN_GENES, go_max_genes: int = GO_MAX_GENES,
+          aggregate: AggregateLevel | str = AggregateLevel.NONE, consensus: str = "modz",
+          predict_level: str = "compound") -> runs.RunRecord:
     """Train ``model_name`` on the graph's signatures; return the completed run.
+
+    Predictions are written per compound (its signatures' mean probabilities), and with
+    ``predict_level`` ``signature`` or ``both`` also per signature (not with ``aggregate``).
 
     The snapshot carries graph context when the model declares ``requires_context`` or the split
     needs scaffolds; it comes from the snapshot cache unless ``use_cache`` is False or ``data`` is
     given.
     """
     model_cls = plugins.registry().get("models", model_name)
+    task = task_of(model_cls)
+    if task is not Task.MOA:
+        raise RunError(f"model {model_name!r} solves the {task.value!r} task; kgtool train trains 'moa' models "
+                       "only so far (the expression trainer is not built yet)")
     kind = SplitKind(split_kind)
     with_context = bool(getattr(model_cls, "requires_context", False)) or kind.needs_context
     snapshot_info: dict[str, Any] = {}
@@ -120,6 +136,12 @@ def train(graph: Graph, settings: Settings, model_name: str, config: TrainConfig
             raise RunError(f"model {model_name!r} with split {kind.value!r} needs graph context; pass a snapshot "
                            "exported with with_context=True")
         digest = data_hash(data)
+    data = aggregate_samples(data, aggregate, consensus)
+    if predict_level not in PREDICT_LEVELS:
+        raise ConfigError(f"predict_level must be one of {', '.join(PREDICT_LEVELS)}, not {predict_level!r}")
+    if predict_level != "compound" and AggregateLevel(aggregate) is not AggregateLevel.NONE:
+        raise ConfigError("signature-level predictions need signature samples: drop --aggregate or use "
+                          "--predict-level compound")
     if not data.classes:
         raise RunError("no signature of the graph has an MoA label; load compounds with MoA annotations")
     split = make_split(data, kind, test_fraction=test_fraction, seed=config.seed)
@@ -128,7 +150,8 @@ def train(graph: Graph, settings: Settings, model_name: str, config: TrainConfig
         run_id=runs.new_run_id("train"), kind="train", plugin=model_name, seed=config.seed, data_hash=digest,
         config={**asdict(config), "params": dict(config.params), "split": kind.value, "test_fraction": test_fraction,
                 "k_folds": k_folds, "context": with_context, "go_min_genes": go_min_genes,
-                "go_max_genes": go_max_genes, "classes": list(data.classes), "genes": len(data.gene_ids),
+                "go_max_genes": go_max_genes, "predict_level": predict_level, "aggregate": AggregateLevel(aggregate).value, "consensus": consensus,
+                "samples": len(data.sample_ids), "classes": list(data.classes), "genes": len(data.gene_ids),
                 "gene_hash": gene_hash(data.gene_ids)},
     )
     run_dir = runs.manifest_path(settings.runs_dir, run.run_id).parent
@@ -140,9 +163,12 @@ def train(graph: Graph, settings: Settings, model_name: str, config: TrainConfig
         run_dir.mkdir(parents=True, exist_ok=True)
         model.save(run_dir / CHECKPOINT)
         proba = model.predict(data.x, data.compound_ids)
-        rows = prediction_rows(run.run_id, data.classes, data.compound_ids, proba, data.y,
-                               row_sides(len(data.sample_ids), split))
+        sides = row_sides(len(data.sample_ids), split)
+        rows = prediction_rows(run.run_id, data.classes, data.compound_ids, proba, data.y, sides)
         graph.write(cypher.load("write/predictions"), run_id=run.run_id, rows=rows)
+        if predict_level in ("signature", "both"):
+            rows = signature_prediction_rows(run.run_id, data.classes, data.sample_ids, proba, data.y, sides)
+            graph.write(cypher.load("write/signature_predictions"), run_id=run.run_id, rows=rows)
         evaluation = evaluate(proba, data, split)
         extra["per_class"] = dict(evaluation.per_class)
         metrics: dict[str, Any] = {**evaluation.metrics, **snapshot_info}

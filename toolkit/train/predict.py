@@ -30,6 +30,22 @@ def gene_hash(gene_ids: Sequence[int]) -> str:
     return hashlib.sha256(",".join(map(str, gene_ids)).encode()).hexdigest()[:16]
 
 
+def _ranked(run_id: str, classes: Sequence[str], target: str, ids: Sequence[str], scores: np.ndarray,
+            truth: np.ndarray, sides: Sequence[str], top: int) -> list[dict[str, Any]]:
+    """The ``top`` classes of each of ``ids`` (``target``: the row key naming what is predicted)."""
+    rows = []
+    for ident, row, labels, side in zip(ids, scores, truth, sides):
+        true = {classes[k] for k in np.flatnonzero(labels)}
+        for rank, k in enumerate(np.argsort(-row, kind="stable")[:top], start=1):
+            moa = classes[k]
+            rows.append({
+                "prediction_id": f"{run_id}:{ident}:{rank}", target: ident, "moa": moa,
+                "score": float(row[k]), "rank": rank, "split": side,
+                "correct": (moa in true) if true else None,
+            })
+    return rows
+
+
 def prediction_rows(run_id: str, classes: Sequence[str], compound_ids: Sequence[str], proba: np.ndarray,
                     y: np.ndarray, sides: Sequence[str], top: int = TOP_PREDICTIONS) -> list[dict[str, Any]]:
     """Rows for ``write/predictions``: each compound's ``top`` classes by mean signature probability.
@@ -43,18 +59,15 @@ def prediction_rows(run_id: str, classes: Sequence[str], compound_ids: Sequence[
         sides_of.setdefault(compound, set()).add(side)
     compounds, scores = compound_scores(proba, compound_ids)
     _, truth = compound_truth(y, compound_ids)
-    rows = []
-    for compound, row, labels in zip(compounds, scores, truth):
-        true = {classes[k] for k in np.flatnonzero(labels)}
-        side = next(s for s in (*SIDE_PRECEDENCE, *sorted(sides_of[compound])) if s in sides_of[compound])
-        for rank, k in enumerate(np.argsort(-row, kind="stable")[:top], start=1):
-            moa = classes[k]
-            rows.append({
-                "prediction_id": f"{run_id}:{compound}:{rank}", "pert_id": compound, "moa": moa,
-                "score": float(row[k]), "rank": rank, "split": side,
-                "correct": (moa in true) if true else None,
-            })
-    return rows
+    side = [next(s for s in (*SIDE_PRECEDENCE, *sorted(sides_of[c])) if s in sides_of[c]) for c in compounds]
+    return _ranked(run_id, classes, "pert_id", compounds, scores, truth, side, top)
+
+
+def signature_prediction_rows(run_id: str, classes: Sequence[str], sig_ids: Sequence[str], proba: np.ndarray,
+                              y: np.ndarray, sides: Sequence[str], top: int = TOP_PREDICTIONS
+                              ) -> list[dict[str, Any]]:
+    """Rows for ``write/signature_predictions``: each signature's ``top`` classes."""
+    return _ranked(run_id, classes, "sig_id", sig_ids, proba, y, sides, top)
 
 
 def train_run(graph: Graph, run_id: str) -> dict[str, Any]:
@@ -129,10 +142,13 @@ def predict(graph: Graph, settings: Settings, train_run_id: str, compounds: Sequ
     def work() -> dict[str, Any]:
         if len(index) == 0:
             return {"compounds_predicted": 0, "signatures": 0, "predictions_written": 0, "skipped": len(done)}
-        part = data.subset(index)
+        from toolkit.train.aggregate import aggregate
+
+        # fold signatures as the model was trained (runs from before --aggregate did not)
+        part = aggregate(data.subset(index), config.get("aggregate", "none"), config.get("consensus", "modz"))
         proba = model.predict(part.x, part.compound_ids)
         rows = prediction_rows(train_run_id, classes, part.compound_ids, proba, truth_in(part, classes),
-                               [PREDICT_SPLIT] * len(index))
+                               [PREDICT_SPLIT] * len(part.sample_ids))
         graph.write(cypher.load("write/predictions"), run_id=train_run_id, rows=rows)
         return {"compounds_predicted": len(wanted), "signatures": int(len(index)), "predictions_written": len(rows),
                 "skipped": len(done)}
