@@ -116,6 +116,23 @@ def test_why_predicted_finds_the_planted_genes_pathway_and_paths_to_targets(demo
     assert kinds["substructure"] == []  # the mlp does not see structures
 
 
+def test_the_browser_query_draws_the_explanation_as_paths(demo, session_graph):
+    """cypher/browser/explanation_paths.cypher (the README screenshot's query): the compound, its
+    prediction and MoA, the top genes and GO terms by their EXPLAINS edges, and its targets."""
+    compound = demo["compound"]
+    planted = _planted(demo, compound)
+    with session_graph.session() as s:  # records, not .data(): the graph view reads Path objects
+        rows = list(s.run(cypher.load("browser/explanation_paths").text, compound=compound, genes=6, terms=2))
+    nodes = {(next(iter(n.labels)), n.element_id): dict(n) for r in rows for key in ("core", "ev", "target")
+             if r[key] is not None for n in r[key].nodes}
+    genes = {int(p["entrez_id"]) for (label, _), p in nodes.items() if label == "Gene"}
+    explaining = {int(r["ev"].start_node["entrez_id"]) for r in rows if "Gene" in r["ev"].start_node.labels}
+    assert len(explaining) == 6 and len(explaining & set(planted.pathway_entrez)) >= 4
+    assert sum(1 for label, _ in nodes if label == "GOTerm") == 2
+    assert [p["name"] for (label, _), p in nodes.items() if label == "MoA"] == [planted.name]
+    assert genes - explaining <= set(planted.target_entrez)  # the rest are the compound's known targets
+
+
 def test_shared_pathway_compounds_are_those_with_the_same_mechanism(demo, session_graph):
     compound = demo["compound"]
     planted = _planted(demo, compound)
