@@ -11,8 +11,7 @@
 //   WIDTH (1400), HEIGHT (900), FULLSCREEN (1: the result frame fills the window; 0: plain Browser layout)
 //   STYLE_FILE (toolkit/browser/kgtool.grass), SETTLE_MS (4000: time for the force layout to settle)
 
-import { readFileSync, statSync } from "node:fs";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir, homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
