@@ -10,8 +10,9 @@ Data (``toolkit.demo``, data seed 0, read from the files by :mod:`demo_tasks`):
   setting, like ``effect=0.8``, leaves every model near chance).
 
 Splits (``toolkit.train.splits.make_split``, 25 % test, 15 % validation for early stopping):
-``cold_compound``, ``random`` and ``scaffold``. On the small sets every (split, model) runs with
-split and training seeds 0, 1, 2 and the metrics are their mean (``*_sd``: standard deviation);
+``cold_compound``, ``random``, ``scaffold`` and ``cold_cell`` (3 cell lines: one is held out). On
+the small sets every (split, model) runs with split and training seeds 0, 1, 2 and the metrics are
+their mean (``*_sd``: standard deviation);
 the 10x sets run seed 0. ``TrainConfig(device="cpu")`` with 60 epochs / patience 10 (small) or
 40 / 8 (10x); model defaults, nothing tuned on these test splits (development used demo seed 1).
 
@@ -45,7 +46,7 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent / "tmp" / "train"
-SPLITS = ("cold_compound", "random", "scaffold")
+SPLITS = ("cold_compound", "random", "scaffold", "cold_cell")
 SMALL_SEEDS = int(os.environ.get("KGTOOL_BENCH_TRAIN_SEEDS", "3"))
 
 
