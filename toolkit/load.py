@@ -1,23 +1,191 @@
-"""``kgtool load``: run a source plugin over files and write its batches, recorded as a load run."""
+"""``kgtool load``: run a source plugin over files and write its batches, recorded as a load run.
+
+What a load guarantees:
+
+* **One transaction a batch.** The writer sends each batch (at most ``chunk_size`` rows) in one
+  transaction, so a failure never leaves a half-written batch: the batch in flight is rolled back,
+  the batches before it stay. Writes are MERGEs on keys, so a re-run of the same load writes only
+  what is missing and completes it; nothing already in the graph is removed.
+* **A failed load is marked.** The run is a ``(:Run {kind: 'load'})`` node (status ``running``,
+  then ``completed`` or ``failed``, with ``host`` and ``pid``) and a manifest in ``runs_dir``. When
+  the connection to Neo4j is lost mid-way (server killed, network gone; the driver first retries
+  the batch for up to 30 s) the run cannot be marked in the graph: the load raises a one-line
+  :class:`GraphConnectionError` that says what to do (restart the server, re-run the same
+  command) and writes the manifest as ``interrupted``; the next load marks the run
+  ``interrupted`` in the graph (:func:`mark_interrupted_loads`), with the error from the manifest.
+  A ``running`` run is stale when it was started on this host by a process that no longer exists
+  (a killed ``kgtool load`` too), or by this process for a load no longer in progress; runs
+  started on other hosts are left alone.
+* **Any load order gives the same graph.** Nodes several sources write are MERGEd by key, and
+  the properties two sources may disagree on follow one rule, independent of order:
+
+  - a source never erases a value: sources drop missing values (``None``/NaN) from their rows;
+  - a property several sources give is *contested* (:data:`PRECEDENCE`): the better-ranked source
+    wins, whichever is loaded first; a worse-ranked source only fills it where it is missing; the
+    same source overwrites it (a re-load with a corrected file updates it); a source not listed
+    ranks below the listed ones, and of two unlisted sources the larger name wins. The winner is recorded
+    in ``<property>_source`` (e.g. ``Gene.symbol_source = 'string'``). ``Gene.symbol``: STRING and
+    GO carry NCBI Gene's symbols (the authority for the Entrez ids we key on), the L1000 tables
+    CMap's frozen 2015-2017 symbols (``PAPD7``, ``HIST2H2BE``), so string > go > signatures >
+    compounds. ``Compound.name``: the curated compound tables (compounds) over the names in
+    signature metadata (signatures);
+  - other properties have one source (structures: compounds; ``is_landmark``, z-vectors:
+    signatures; ``string_id``: string; GO terms: go).
+
+  The ranks apply to writes through :func:`load`; other writers (and ``toolkit.graph.bulk``) set
+  every property they are given. ``tests/test_load_order.py`` loads the four real sources forward,
+  backward and shuffled twice and compares the canonical dumps.
+* **One MoA node per mechanism, however it is spelled.** CLUE, LINCS and the Repurposing Hub spell
+  one MoA differently (``Melatonin receptor agonist`` / ``melatonin receptor agonist``, trailing
+  spaces, en dashes). :func:`toolkit.names.label_key` is the normalised name (Unicode NFKC, dashes as ``-``,
+  whitespace collapsed, case-folded); the node's ``name`` is the preferred spelling
+  (:func:`toolkit.names.preferred_label`: fewest Capitalised words, then most capitals, so ``EGFR inhibitor``
+  over ``EGFR Inhibitor`` and ``egfr inhibitor``: the Hub's style) among all spellings the graph
+  and the load have seen. A load that brings a better spelling of a known MoA renames its node
+  (its relationships stay), so the name does not depend on the order of loads either.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import socket
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from toolkit import plugins, runs
-from toolkit.errors import InputDataError
-from toolkit.graph.batches import SourceReport
+from toolkit import cypher, plugins, runs
+from toolkit.errors import GraphConnectionError, InputDataError
+from toolkit.graph.batches import Batch, NodeBatch, RelBatch, SourceReport
 from toolkit.graph.db import Graph
 from toolkit.graph.writer import GraphWriter, WriteCounts
+from toolkit.names import label_key, preferred_label, tidy_label
+from toolkit.schema import NodeLabel
 from toolkit.settings import Settings
 from toolkit.sources import LoadOptions
 
 logger = logging.getLogger(__name__)
 
 MAX_REPORTED = 50  # dropped/repaired lines kept on the run node; all go to the manifest
+
+# Properties several sources give, with the sources from best to worst (see the module doc).
+PRECEDENCE: dict[tuple[NodeLabel, str], tuple[str, ...]] = {
+    (NodeLabel.GENE, "symbol"): ("string", "go", "signatures", "compounds"),
+    (NodeLabel.COMPOUND, "name"): ("compounds", "signatures"),
+}
+
+INTERRUPTED = "interrupted"
+HOST = socket.gethostname()
+_ACTIVE: set[str] = set()  # run ids of the loads in progress in this process
+_MAX_RUNS_SCANNED = 1_000_000
+
+
+class _MoaNames:
+    """Maps each MoA spelling of a load to the one node name of its :func:`label_key`."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self._by_key: Optional[dict[str, str]] = None
+
+    def _known(self) -> dict[str, str]:
+        if self._by_key is None:
+            self._by_key = {}
+            for row in self.graph.read(cypher.load("export/moa_names")):
+                key = label_key(row["name"])
+                held = self._by_key.get(key)
+                self._by_key[key] = row["name"] if held is None else preferred_label([held, row["name"]])
+        return self._by_key
+
+    def name(self, spelling: str) -> str:
+        known = self._known()
+        key = label_key(spelling)
+        held = known.get(key)
+        best = tidy_label(spelling) if held is None else preferred_label([held, spelling])
+        if held is not None and best != held:
+            self.graph.write(cypher.load("write/rename_moa"), old=held, new=best)
+            logger.info("MoA %r renamed to the preferred spelling %r", held, best)
+        known[key] = best
+        return best
+
+    def apply(self, batch: Batch) -> Batch:
+        if isinstance(batch, NodeBatch) and batch.label is NodeLabel.MOA:
+            rows = tuple({**row, "name": self.name(row["name"])} for row in batch.rows)
+            return NodeBatch(batch.label, rows)
+        if isinstance(batch, RelBatch) and batch.end is NodeLabel.MOA:
+            rows = tuple({**row, "end": self.name(row["end"])} for row in batch.rows)
+            return RelBatch(batch.rel_type, batch.start, batch.end, rows)
+        return batch
+
+
+# -- runs -------------------------------------------------------------------------------------
+
+
+def _process_gone(run: dict[str, Any]) -> bool:
+    """Whether the process that started ``run`` (a Run node's properties) has ended."""
+    pid = run.get("pid")
+    if run.get("host") != HOST or not isinstance(pid, int):
+        return False  # another machine (or an old run without host/pid): cannot tell
+    if pid == os.getpid():
+        return run.get("run_id") not in _ACTIVE
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def mark_interrupted_loads(graph: Graph, runs_dir: Path) -> list[str]:
+    """Mark load runs left ``running`` by a process that is gone as ``interrupted``; return their ids.
+
+    The error and counts come from the run's manifest when this machine has it.
+    """
+    marked = []
+    for row in graph.read(cypher.load("export/runs"), kind="load", limit=_MAX_RUNS_SCANNED):
+        if row["status"] != "running":
+            continue
+        found = graph.read(cypher.load("export/run"), run_id=row["run_id"])
+        if not found or not _process_gone(found[0]["run"]):
+            continue
+        try:
+            manifest = runs.read_manifest(runs_dir, row["run_id"])
+        except (OSError, ValueError):
+            manifest = {}
+        metrics = dict(manifest.get("metrics") or {})
+        metrics.setdefault("error", "the load process ended before it finished (server or process lost)")
+        status = manifest.get("status") if manifest.get("status") in ("failed", INTERRUPTED) else INTERRUPTED
+        props = {"metrics": json.dumps(metrics, sort_keys=True, default=str), "error": str(metrics["error"])}
+        graph.write(cypher.load("write/finish_run"), run_id=row["run_id"], status=status, props=props)
+        logger.warning("load run %s was left running by a process that is gone; marked %s", row["run_id"], status)
+        marked.append(row["run_id"])
+    return marked
+
+
+def _start(graph: Graph, run: runs.RunRecord) -> None:
+    props = {**run.node_properties(), "host": HOST, "pid": os.getpid()}
+    graph.write(cypher.load("write/start_run"), run_id=run.run_id, props=props)
+
+
+def _connection_errors() -> tuple[type[BaseException], ...]:
+    from neo4j.exceptions import ServiceUnavailable, SessionExpired
+
+    return ServiceUnavailable, SessionExpired
+
+
+def _lost(graph: Graph, source: str, run_id: str, counts: WriteCounts, batches: int, exc: BaseException) -> str:
+    uri = graph.settings.bolt_uri
+    fix = ("restart the managed server (`kgtool db start`)" if graph.settings.managed
+           else f"check that the server at {uri} runs")
+    rows = sum(counts.rows.values())
+    return (f"lost the connection to Neo4j at {uri} while loading {source} (run {run_id}; "
+            f"{type(exc).__name__}): {batches} batches ({rows} rows) were committed, each batch whole or not "
+            f"at all, and nothing else changed; {fix}, then re-run the same `kgtool load` command to complete "
+            f"the load (the run is marked {INTERRUPTED})")
+
+
+# -- load -------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -42,7 +210,11 @@ class LoadReport:
 
 def load(graph: Graph, settings: Settings, source_name: str, paths: Sequence[Path],
          options: Optional[LoadOptions] = None, progress: bool = False) -> LoadReport:
-    """Load ``paths`` with the named source. A failure marks the run failed and re-raises."""
+    """Load ``paths`` with the named source (see the module doc for what is guaranteed).
+
+    A failure marks the run failed and re-raises; a lost connection raises
+    :class:`GraphConnectionError` (the run is marked interrupted by the next load).
+    """
     options = options or LoadOptions()
     source = plugins.registry().get("sources", source_name)
     missing = [p for p in paths if not Path(p).exists()]
@@ -52,31 +224,56 @@ def load(graph: Graph, settings: Settings, source_name: str, paths: Sequence[Pat
                          config={"paths": [str(p) for p in paths], "options": asdict(options)})
     report = LoadReport(run_id=run.run_id, source=source_name, paths=[str(p) for p in paths])
     source_report = SourceReport(source=source_name)
-    writer = GraphWriter(graph)
+    writer = GraphWriter(graph, source=source_name, precedence=PRECEDENCE)
+    moa_names = _MoaNames(graph)
+    lost = _connection_errors()
+    written = 0  # batches committed
 
-    def work() -> dict[str, Any]:
-        batches = source.read([Path(p) for p in paths], options, source_report)
-        if progress:
-            from tqdm import tqdm
-
-            batches = tqdm(batches, desc=f"load {source_name}", unit="batch", leave=False)
-        for batch in batches:
-            writer.write(batch)
-        report.rows_read = source_report.rows_read
+    def metrics() -> dict[str, Any]:
         return {"rows_read": source_report.rows_read, "rows_written": dict(writer.counts.rows),
-                "nodes_created": writer.counts.nodes_created,
+                "batches_written": written, "nodes_created": writer.counts.nodes_created,
                 "relationships_created": writer.counts.relationships_created,
                 "dropped": len(source_report.dropped), "repaired": len(source_report.repaired),
                 "dropped_lines": source_report.dropped[:MAX_REPORTED],
                 "repaired_lines": source_report.repaired[:MAX_REPORTED]}
 
     try:
-        done = runs.execute(graph, settings.runs_dir, run, work)
+        mark_interrupted_loads(graph, settings.runs_dir)
+        _start(graph, run)
+    except lost as exc:
+        raise GraphConnectionError(_lost(graph, source_name, run.run_id, writer.counts, 0, exc)) from None
+    _ACTIVE.add(run.run_id)
+    try:
+        batches = source.read([Path(p) for p in paths], options, source_report)
+        if progress:
+            from tqdm import tqdm
+
+            batches = tqdm(batches, desc=f"load {source_name}", unit="batch", leave=False)
+        for batch in batches:
+            writer.write(moa_names.apply(batch))
+            written += 1
+        report.rows_read = source_report.rows_read
+        done = run.with_result("completed", metrics())
+        runs.finish(graph, done)
+        runs.write_manifest(settings.runs_dir, done)
         report.status = done.status
-    except BaseException:
+    except lost as exc:
+        # the server is gone: the run stays 'running' in the graph until the next load marks it
+        message = _lost(graph, source_name, run.run_id, writer.counts, written, exc)
+        report.status = INTERRUPTED
+        runs.write_manifest(settings.runs_dir, run.with_result(INTERRUPTED, {**metrics(), "error": message}))
+        raise GraphConnectionError(message) from None
+    except BaseException as exc:
         report.status = "failed"
+        failed = run.with_result("failed", {"error": f"{type(exc).__name__}: {exc}"})
+        try:
+            runs.finish(graph, failed)
+        except lost:
+            logger.warning("could not mark load run %s failed: the connection to Neo4j is lost", run.run_id)
+        runs.write_manifest(settings.runs_dir, failed)
         raise
     finally:
+        _ACTIVE.discard(run.run_id)
         report.counts = writer.counts
         report.dropped, report.repaired = source_report.dropped, source_report.repaired
         plugins.plugin_manager().hook.kgtool_after_load(report=report)

@@ -324,3 +324,61 @@ def test_registers_itself():
     registered = []
     compounds_module.kgtool_register_sources(register=registered.append)
     assert [s.name for s in registered] == ["compounds"]
+
+
+# -- one MoA node per mechanism across CLUE, LINCS and the Hub --------------------------------------
+
+
+@real
+@pytest.mark.shared_data
+def test_moa_spellings_of_clue_lincs_and_the_hub_are_one_node(tmp_path):
+    from toolkit.names import label_key
+
+    clue_table = clue(
+        tmp_path,  # CLUE compoundinfo_beta spelling: capitalised words, odd spaces, an ASCII hyphen
+        ("BRD-K99999901", "kgtool-egfr-a", "EGFR", "EGFR Inhibitor ", "CCO", "", ""),
+        ("BRD-K99999902", "kgtool-ssri", "", "Selective Serotonin  Reuptake Inhibitor (SSRI)|EGFR inhibitor",
+         "CCN", "", ""),
+        ("BRD-K99999903", "kgtool-snri", "", "Serotonin-norepinephrine reuptake inhibitor (SNRI)", "CCC", "", ""),
+    )
+    lincs = write(tmp_path / "pert_info.txt", tsv(  # LINCS / signatureSearch pert_info: "; "-separated MOA
+        ("pert_id", "pert_iname", "pert_type", "canonical_smiles", "inchi_key", "MOA"),
+        ("BRD-K99999904", "kgtool-egfr-b", "trt_cp", "CCCC", "-666", "egfr  inhibitor; Melatonin receptor agonist")))
+    paths = [HUB / "repurposing_samples_20200324.txt", HUB / "repurposing_drugs_20200324.txt",
+             SHARED / "lincs_compounds" / "signatureSearch_clue_moa_list.tsv", clue_table, lincs]
+    batches, _ = run(CompoundsSource(), paths)
+    names = [m["name"] for m in nodes(batches, NodeLabel.MOA)]
+    assert len({label_key(n) for n in names}) == len(names)  # one node per normalised name
+    # the Hub's spelling is the one displayed (fewest Capitalised words, acronyms kept)
+    for hub_style in ("EGFR inhibitor", "selective serotonin reuptake inhibitor (SSRI)",
+                      "melatonin receptor agonist", "serotonin\u2013norepinephrine reuptake inhibitor (SNRI)"):
+        assert hub_style in names
+    for other in ("EGFR Inhibitor", "Selective serotonin reuptake inhibitor (SSRI)", "Melatonin receptor agonist",
+                  "Serotonin-norepinephrine reuptake inhibitor (SNRI)"):
+        assert other not in names
+    compounds = {c["pert_id"]: c.get("name") for c in nodes(batches, NodeLabel.COMPOUND)}
+    by_name = {name: pid for pid, name in compounds.items()}
+    has = {}
+    for r in rels(batches, RelType.HAS_MOA):
+        has.setdefault(r["start"], []).append(r["end"])
+    assert all(len({label_key(m) for m in moas}) == len(moas) for moas in has.values())  # no repeated MoA
+    # a compound of each source links to the one node
+    assert "EGFR inhibitor" in has[by_name["gefitinib"]]  # Hub
+    assert has["BRD-K99999901"] == ["EGFR inhibitor"]  # CLUE compoundinfo
+    assert has["BRD-K99999904"] == ["EGFR inhibitor", "melatonin receptor agonist"]  # LINCS pert_info
+    ssri = "selective serotonin reuptake inhibitor (SSRI)"
+    assert ssri in has[by_name["fluoxetine"]] and ssri in has["BRD-K99999902"]
+    assert has["BRD-K99999903"] == ["serotonin\u2013norepinephrine reuptake inhibitor (SNRI)"]
+    # the CLUE MoA list (name-keyed, "Melatonin receptor agonist GR-135531") joins the Hub's MoA of GR-135531
+    assert has[by_name["GR-135531"]] == ["melatonin receptor agonist"]
+
+
+def test_label_key_and_preferred_label():
+    from toolkit.names import label_key, preferred_label
+
+    spellings = ["EGFR Inhibitor", " EGFR  inhibitor ", "egfr inhibitor", "\uff25\uff27\uff26\uff32 inhibitor"]
+    assert {label_key(s) for s in spellings} == {"egfr inhibitor"}
+    assert label_key("serotonin\u2013norepinephrine") == label_key("Serotonin-Norepinephrine")
+    assert preferred_label(spellings) == preferred_label(spellings[::-1]) == "EGFR inhibitor"
+    assert preferred_label(["Melatonin receptor agonist", "melatonin receptor agonist"]) == "melatonin receptor agonist"
+    assert preferred_label(["Pi3k inhibitor", "PI3K inhibitor"]) == "PI3K inhibitor"

@@ -2,16 +2,25 @@
 
 A retry or a re-run changes nothing. A chunk is all-or-nothing, so a failure never leaves a
 half-written chunk behind.
+
+A writer that knows which load source it writes for (``source``) and a ``precedence`` table
+(``{(label, property): (best source, next, ...)}``, see :data:`toolkit.load.PRECEDENCE`) writes a
+property several sources give (Gene.symbol, Compound.name) by rank rather than "last write wins",
+and records who set it in ``<property>_source``, so that loading sources in any order gives the
+same graph. Without them every row property is set (the later write wins).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, Mapping, Optional, Sequence
 
 from toolkit import cypher
 from toolkit.graph.batches import Batch, NodeBatch, RelBatch
 from toolkit.graph.db import Graph
+from toolkit.schema import NodeLabel
+
+Precedence = Mapping[tuple[NodeLabel, str], Sequence[str]]
 
 
 @dataclass
@@ -44,6 +53,16 @@ def node_statement(batch: NodeBatch) -> cypher.Statement:
     return cypher.render("write/merge_nodes", label=batch.label.value, key=batch.label.key)
 
 
+def ranked_node_statement(batch: NodeBatch, prop: str) -> cypher.Statement:
+    return cypher.render("write/merge_nodes_ranked", label=batch.label.value, key=batch.label.key, prop=prop,
+                         prop_source=source_property(prop))
+
+
+def source_property(prop: str) -> str:
+    """The property that records which source set a contested property."""
+    return f"{prop}_source"
+
+
 def rel_statement(batch: RelBatch, name: str = "write/merge_rels") -> cypher.Statement:
     return cypher.render(
         name,
@@ -58,13 +77,32 @@ def rel_statement(batch: RelBatch, name: str = "write/merge_rels") -> cypher.Sta
 class GraphWriter:
     """Writes batches in chunks of ``chunk_size`` rows."""
 
-    def __init__(self, graph: Graph, chunk_size: int = 10_000) -> None:
+    def __init__(self, graph: Graph, chunk_size: int = 10_000, *, source: Optional[str] = None,
+                 precedence: Optional[Precedence] = None) -> None:
         self.graph = graph
         self.chunk_size = chunk_size
         self.counts = WriteCounts()
+        self.source = source
+        self._contested: dict[NodeLabel, str] = {}
+        self._ranks: dict[tuple[NodeLabel, str], dict[str, int]] = {}
+        if source is not None:
+            for (label, prop), ranked in (precedence or {}).items():
+                if label in self._contested and self._contested[label] != prop:
+                    raise ValueError(f"precedence lists two properties of {label.value}; one per label is supported")
+                self._contested[label] = prop
+                self._ranks[(label, prop)] = {s: len(ranked) - i for i, s in enumerate(ranked)}
 
     def write(self, batch: Batch) -> None:
-        if isinstance(batch, NodeBatch):
+        params: dict = {}
+        if isinstance(batch, NodeBatch) and batch.label in self._contested:
+            prop, key = self._contested[batch.label], batch.label.key
+            ranks = self._ranks[(batch.label, prop)]
+            statement, name = ranked_node_statement(batch, prop), batch.label.value
+            params = {"ranks": ranks, "rank": ranks.get(self.source, -1), "source": self.source}
+            rows = [{"id": row[key], "value": row.get(prop),
+                     "props": {k: v for k, v in row.items() if k not in (prop, source_property(prop))}}
+                    for row in batch.rows]
+        elif isinstance(batch, NodeBatch):
             statement, name, rows = node_statement(batch), batch.label.value, list(batch.rows)
         else:
             statement, name = rel_statement(batch), batch.rel_type.value
@@ -74,7 +112,7 @@ class GraphWriter:
             rows.sort(key=lambda row: (row["start"], row["end"]))
         for i in range(0, len(rows), self.chunk_size):
             chunk = rows[i : i + self.chunk_size]
-            self.counts.add(name, len(chunk), self.graph.write(statement, rows=chunk))
+            self.counts.add(name, len(chunk), self.graph.write(statement, rows=chunk, **params))
 
     def write_all(self, batches: Iterable[Batch]) -> WriteCounts:
         for batch in batches:

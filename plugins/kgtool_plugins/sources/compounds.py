@@ -16,7 +16,15 @@ Inputs, told apart by their header (gzip or not):
   landmark list ``pr_gene_id pr_gene_symbol``) to turn target symbols into Entrez ids. Without
   one, or for symbols it lacks, TARGETS are not loaded and the symbols are reported.
 
-MoA and target cells are split on ``|`` (signatureSearch's ``MOA`` column also on ``;``). Hub
+MoA and target cells are split on ``|`` (signatureSearch's ``MOA`` column also on ``;``; never on
+``,``, which real MoA names hold: ``indoleamine 2,3-dioxygenase inhibitor``). The tables spell one
+MoA differently (CLUE ``Melatonin receptor agonist``, Hub ``melatonin receptor agonist``, trailing
+spaces, en dashes): spellings with the same :func:`toolkit.names.label_key` (NFKC, dashes as ``-``,
+whitespace collapsed, case-folded) are one MoA node, named by the preferred spelling
+(:func:`toolkit.names.preferred_label`, the Hub's style), so the result does not depend on the order
+of the paths; a compound gets one HAS_MOA per MoA. Names are matched the same way between
+name-keyed annotation tables and compound tables; target symbols are matched to the gene table
+after NFKC normalisation, case-insensitively. Hub
 files (they start with ``!`` lines) are spreadsheet exports: a field holding a comma is wrapped in
 double quotes (names such as ``"[sar9,met(o2)11]-substance-p"``, CXSMILES such as
 ``"C... |a:9,&1:39|"``), and those quotes are removed; a line that is not UTF-8 is decoded as Mac
@@ -41,6 +49,7 @@ stands for it). The first 16 groups use the names and SMARTS the demo generator 
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -50,6 +59,7 @@ from typing import TYPE_CHECKING, Iterator, Optional, Sequence
 from toolkit.errors import InputDataError
 from toolkit.graph.batches import Batch
 from toolkit.hookspecs import hookimpl
+from toolkit.names import label_key, preferred_label
 from toolkit.schema import NodeLabel, RelType
 from toolkit.sources import LoadOptions
 
@@ -319,9 +329,9 @@ class CompoundsSource(ReportingSource):
             if name in MISSING:
                 problems.bad(path, row.record, f"empty {name_col}", f"give every row a {name_col}", kind="empty name")
                 continue
-            ann = by_name.get(name.lower())
+            ann = by_name.get(label_key(name))
             if ann is None:
-                ann = by_name[name.lower()] = _Annotation(where=(path, row.record), name=name)
+                ann = by_name[label_key(name)] = _Annotation(where=(path, row.record), name=name)
             _extend(ann.moas, split_list(row.get(moa_col), _moa_seps(moa_col)))
             targets = split_list(row.get(target_col), "|")
             _extend(ann.targets, targets)
@@ -335,7 +345,7 @@ class CompoundsSource(ReportingSource):
         ids_by_name: dict[str, list[str]] = defaultdict(list)
         for pid in sorted(compounds):
             if compounds[pid].name:
-                ids_by_name[compounds[pid].name.lower()].append(pid)
+                ids_by_name[label_key(compounds[pid].name)].append(pid)
         for key, ann in by_name.items():
             pids = ids_by_name.get(key)
             if not pids:
@@ -377,8 +387,8 @@ class CompoundsSource(ReportingSource):
             return
         yield from node_batches(NodeLabel.COMPOUND, compound_rows, size)
 
-        moas = sorted({m for c in compounds.values() for m in c.moas})
-        yield from node_batches(NodeLabel.MOA, ({"name": m} for m in moas), size)
+        moa_names = _moa_names(compounds)
+        yield from node_batches(NodeLabel.MOA, ({"name": m} for m in sorted(set(moa_names.values()))), size)
 
         targets = self._resolve_targets(compounds, genes, target_seen, problems)
         target_genes = sorted({e for pairs in targets.values() for e in pairs})
@@ -396,7 +406,8 @@ class CompoundsSource(ReportingSource):
 
         yield from rel_batches(
             RelType.HAS_MOA, NodeLabel.COMPOUND, NodeLabel.MOA,
-            (rel(pid, m) for pid in sorted(compounds) for m in sorted(compounds[pid].moas)), size,
+            (rel(pid, m) for pid in sorted(compounds) for m in sorted({moa_names[x] for x in compounds[pid].moas})),
+            size,
         )
         yield from rel_batches(
             RelType.TARGETS, NodeLabel.COMPOUND, NodeLabel.GENE,
@@ -417,7 +428,7 @@ class CompoundsSource(ReportingSource):
     @staticmethod
     def _resolve_targets(compounds: dict[str, _Compound], genes: Optional[GeneTable],
                          target_seen: dict[str, tuple[Path, str]], problems: Problems) -> dict[str, set[int]]:
-        symbols = sorted({t for c in compounds.values() for t in c.targets})
+        symbols = sorted({t for c in compounds.values() for t in c.targets})  # as written (for the report)
         if not symbols:
             return {}
         if genes is None:
@@ -428,7 +439,7 @@ class CompoundsSource(ReportingSource):
             return {}
         resolved: dict[str, int] = {}
         for sym in symbols:
-            ids = genes.ids_for_symbol(sym)
+            ids = genes.ids_for_symbol(_symbol(sym))
             if len(ids) == 1:
                 resolved[sym] = next(iter(ids))
             else:
@@ -441,6 +452,21 @@ class CompoundsSource(ReportingSource):
             if ids:
                 out[pid] = ids
         return out
+
+
+def _moa_names(compounds: dict[str, _Compound]) -> dict[str, str]:
+    """Each MoA spelling of the compounds -> the preferred spelling of its normalised name."""
+    spellings: dict[str, set[str]] = defaultdict(set)
+    for comp in compounds.values():
+        for moa in comp.moas:
+            spellings[label_key(moa)].add(moa)
+    best = {key: preferred_label(found) for key, found in spellings.items()}
+    return {moa: best[key] for key, found in spellings.items() for moa in found}
+
+
+def _symbol(text: str) -> str:
+    """A target symbol as matched against the gene table: NFKC (full-width letters, odd dashes), no spaces."""
+    return "".join(unicodedata.normalize("NFKC", text).split())
 
 
 @hookimpl
