@@ -1,10 +1,12 @@
 """PyG ``GNNExplainer`` for graph models: a soft mask over genes (node features) and STRING edges.
 
 Applies to models that follow :class:`toolkit.explain.contracts.GraphModel`. Each signature is one
-graph (genes as nodes, the z-score as the single node feature); up to ``graphs_per_batch``
-signatures are explained together as disjoint copies of the gene graph, so one optimisation learns
-their masks (the size penalties are divided by the number of copies, which keeps each copy's loss
-equal to explaining it alone). Node-mask values are in [0, 1] (importance, not signed).
+graph (genes as nodes, the z-score as the single node feature), explained by its own mask
+optimisation by default. ``graphs_per_batch`` > 1 explains that many signatures together as
+disjoint copies of the gene graph (the size penalties divided by the number of copies), but do not
+rely on it: on the demo gnn, 12 signatures explained together got precision@20 0.0 on the planted
+genes and a seed-to-seed top-20 overlap of 0.60, against 0.815 and 0.955 one by one, in the same
+time (6 s vs 5 s). Node-mask values are in [0, 1] (importance, not signed).
 
 Learning rate: 0.1, not PyG's default 0.01. With 0.01 the masks hardly leave their random
 initialisation in 100 steps, so the ranking follows the seed: on the demo (978 genes, gnn) the
@@ -33,7 +35,7 @@ class GNNExplainerPlugin(EdgeExplainer):
     description = "PyG GNNExplainer: learned node (gene) and edge (STRING) masks; graph models only"
     deterministic = False
 
-    def __init__(self, epochs: int = 100, lr: float = 0.1, graphs_per_batch: int = 32) -> None:
+    def __init__(self, epochs: int = 100, lr: float = 0.1, graphs_per_batch: int = 1) -> None:
         self.epochs = epochs
         self.lr = lr
         self.graphs_per_batch = graphs_per_batch
