@@ -20,6 +20,7 @@ class LoadOptions:
     top_k: int = 50  # signatures: up/down-regulated genes linked per signature
     chunk_signatures: int = 2_000  # signatures: GCTX columns read per slice
     qc_only: bool = False  # signatures: keep qc_pass == 1 only
+    zscore: str = "none"  # signatures: "none" (values are z-scores already), "plate" or "vehicle" (Level 3)
     propagate: bool = False  # go: also annotate every ancestor term (evidence "propagated")
 
 

@@ -18,15 +18,18 @@ from toolkit.cli.common import open_graph
 @click.option("--batch-size", default=5000, show_default=True, help="Rows per write transaction.")
 @click.option("--qc-only", is_flag=True, help="Signatures: keep qc_pass == 1 only.")
 @click.option("--propagate", is_flag=True, help="GO: annotate genes to every ancestor term too.")
+@click.option("--zscore", type=click.Choice(["none", "plate", "vehicle"]), default="none", show_default=True,
+              help="Signatures: robust z-score Level 3 expression per plate against all wells (plate) or "
+                   "the vehicle-control wells (vehicle); none loads the values as they are.")
 @click.pass_context
 def command(ctx: click.Context, source: str, paths: tuple[Path, ...], lenient: bool, min_score: int,
-            top_k: int, batch_size: int, qc_only: bool, propagate: bool) -> None:
+            top_k: int, batch_size: int, qc_only: bool, propagate: bool, zscore: str) -> None:
     """Load files with a source plugin (see `kgtool plugins` for the sources)."""
     from toolkit.load import load
     from toolkit.sources import LoadOptions
 
     options = LoadOptions(lenient=lenient, min_score=min_score, top_k=top_k, batch_size=batch_size,
-                          qc_only=qc_only, propagate=propagate)
+                          qc_only=qc_only, propagate=propagate, zscore=zscore)
     with open_graph(ctx) as graph:
         report = load(graph, ctx.find_root().obj, source, list(paths), options, progress=True)
     click.echo(report.summary())

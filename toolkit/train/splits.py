@@ -9,6 +9,11 @@
 Valid rows are held out the same way (no group shared with train or test), except that with
 ``cold_cell`` and too few cell lines for a valid cell, valid is carved from the training cells
 by compound (so it still shares no cell line with test).
+
+Test groups are drawn per stratum (the first MoA of a group's signatures), and a stratum with a
+single group keeps it in training: a class seen on one compound cannot be tested cold. When that
+leaves the test side empty (every class on one compound, one cell line for ``cold_cell``),
+``make_split`` raises :class:`ConfigError` instead of letting a run finish with no test metrics.
 """
 
 from __future__ import annotations
@@ -149,8 +154,23 @@ def make_split(data: TaskData, kind: SplitKind | str = SplitKind.COLD_COMPOUND, 
     split = _rows(data, keys, test, valid)
     if kind is SplitKind.COLD_CELL and len(split.valid) == 0:
         split = _carve_valid(data, split, valid_fraction / (1 - test_fraction), rng)
+    if len(split.test) == 0 and len(split.train):
+        raise ConfigError(_no_test_rows(kind, strata))
     _log(kind, split)
     return split
+
+
+def _no_test_rows(kind: SplitKind, strata: dict[str, str]) -> str:
+    """Why a split found nothing to test on: every stratum has a single group (it must stay in train)."""
+    unit = {SplitKind.RANDOM: "signatures", SplitKind.COLD_COMPOUND: "compounds", SplitKind.SCAFFOLD: "scaffolds",
+            SplitKind.COLD_CELL: "cell lines"}[kind]
+    if kind is SplitKind.COLD_CELL:
+        why = f"the labelled signatures come from {len(strata)} cell line(s) and cold_cell needs 2 or more"
+    else:
+        why = (f"none of the {len(strata)} labelled {unit} shares its (first) MoA with another one, and a "
+               f"class needs 2+ {unit} to put one on the test side")
+    return (f"the {kind.value} split has no labelled rows to test on: {why}; use another --split "
+            "(random holds out signatures) or load more labelled data")
 
 
 def make_folds(data: TaskData, kind: SplitKind | str = SplitKind.COLD_COMPOUND, k: int = 5, seed: int = 0,

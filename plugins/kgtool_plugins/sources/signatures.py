@@ -1,4 +1,5 @@
-"""L1000 signatures (Level 5 z-scores) with their compounds, cell lines and top up/down genes.
+"""L1000 signatures (Level 5 z-scores, or Level 3 plates z-scored here) with their compounds, cell
+lines and top up/down genes.
 
 Inputs, told apart by content:
 
@@ -34,6 +35,24 @@ OF_COMPOUND, IN_CELL, and UPREGULATES / DOWNREGULATES ``{z, rank}`` to the ``opt
 highest positive / lowest negative landmark genes (rank 1 = most extreme; ties by Entrez id).
 ``options.qc_only`` keeps signatures with ``qc_pass`` 1 only.
 
+Level 3 (``options.zscore``, ``kgtool load --zscore``): ``none`` (default) loads the values as
+they are (Level 4/5 z-scores). ``plate`` and ``vehicle`` turn Level 3 expression (QNORM log2,
+one column per well) into robust z-scores per plate, as CMap's Level 4 (ZSPC) does: for every
+landmark gene, ``z = (x - median) / (1.4826 * max(MAD, 0.1))``, clipped to ±10, where median and
+MAD (median absolute deviation) are taken over all wells of the plate (``plate``) or over its
+vehicle-control wells, ``pert_type`` ``ctl_vehicle`` in any case (``vehicle``). The MAD floor of
+0.1 (log2 units) is cmapPy's ``robust_zscore`` default (``min_mad``): a near-constant gene gets
+z near 0 instead of a huge value, and the result matches ``robust_zscore`` up to its rounding.
+A plate is the column metadata's ``det_plate`` (the detection plate QNORM normalised together),
+else ``rna_plate`` (embedded metadata or a siginfo table with those columns); a matrix without
+either is one plate, named by its file. The statistics use the wells this load keeps (after
+duplicate, metadata and ``qc_only`` checks) whose landmark values are all finite; a plate with
+fewer than 3 such (vehicle) wells is an error naming the file, the plate and the fix. The
+Signature nodes then hold z-scores in the same ``z`` layout, with the same top-k relationships,
+plus ``zscore`` (``plate``/``vehicle``) and ``plate``. The statistics are computed one plate at a
+time before the signatures are written, reading only that plate's columns (GCTX: an h5py slice,
+or a point selection when the plate's columns are not contiguous); a GCT is in memory already.
+
 Memory: a GCTX is read with h5py one contiguous slice of columns at a time, never whole. cmapPy's
 ``parse(path, cid=...)`` is not used for GCTX: when a slice has at least as many columns as the
 matrix has rows (2,000 ≥ 978) it reads ``matrix[:, rows]`` — every signature — and it re-reads
@@ -58,7 +77,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence
 
-from toolkit.errors import InputDataError
+from toolkit.errors import ConfigError, InputDataError
 from toolkit.graph.batches import Batch
 from toolkit.hookspecs import hookimpl
 from toolkit.schema import NodeLabel, RelType
@@ -109,6 +128,7 @@ META_FIELDS: dict[str, tuple[str, ...]] = {
     "time_unit": ("pert_time_unit", "exp_pert_time_unit"),
     "itime": ("pert_itime",),
     "qc_pass": ("qc_pass",),
+    "plate": ("det_plate", "rna_plate"),
 }
 # optional numeric quality fields copied onto Signature: property -> (columns, type)
 QUALITY_FIELDS: dict[str, tuple[tuple[str, ...], type]] = {
@@ -123,6 +143,12 @@ QUALITY_FIELDS: dict[str, tuple[tuple[str, ...], type]] = {
 _DOSE_UNITS_UM = {"um": 1.0, "micromolar": 1.0, "nm": 1e-3, "pm": 1e-6, "mm": 1e3, "m": 1e6}
 _TIME_UNITS_H = {"": 1.0, "h": 1.0, "hr": 1.0, "hrs": 1.0, "hour": 1.0, "hours": 1.0,
                  "m": 1 / 60, "min": 1 / 60, "mins": 1 / 60, "minutes": 1 / 60, "d": 24.0, "day": 24.0, "days": 24.0}
+ZSCORE_MODES = ("none", "plate", "vehicle")
+MIN_MAD = 0.1  # floor of the MAD before scaling (cmapPy robust_zscore's min_mad; CMap ZSPC)
+MAD_TO_SD = 1.4826  # MAD x 1.4826 estimates the standard deviation of a normal distribution
+Z_CLIP = 10.0  # z-scores are clipped to +-Z_CLIP, as CMap's Level 4/5 are
+MIN_REFERENCE_WELLS = 3  # fewest wells a plate's median/MAD may come from
+
 _NUMBER_UNIT = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
 
 
@@ -214,6 +240,7 @@ class SigMeta:
     time_h: Optional[float]
     qc_pass: Optional[bool]
     quality: tuple[tuple[str, Any], ...]
+    plate: str = ""  # det_plate, else rna_plate ("" when the metadata has neither)
 
 
 class _MetaReader:
@@ -269,6 +296,7 @@ class _MetaReader:
             quality.append((prop, bool(number) if typ is bool else int(number) if typ is int else number))
         name = get(c["name"])
         cell = get(c["cell"]).upper()
+        plate = get(c["plate"])
         return SigMeta(
             pert_id=self._intern(pert_id(get(c["pert_id"]))),
             name=self._intern(name) if name not in MISSING else "",
@@ -278,6 +306,7 @@ class _MetaReader:
             time_h=time_h,
             qc_pass=_truthy(get(c["qc_pass"])),
             quality=tuple(quality),
+            plate=self._intern(plate) if plate not in MISSING else "",
         )
 
 
@@ -329,6 +358,10 @@ class _Matrix:
 
     def col_meta(self) -> Optional[tuple[list[str], Callable[[int], Callable[[Optional[str]], str]]]]:
         """Embedded column metadata: (field names, column index -> getter), or None."""
+        raise NotImplementedError
+
+    def columns(self, index: np.ndarray) -> np.ndarray:
+        """The columns at ascending ``index`` as an array of shape (len(index), n_rows)."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -391,6 +424,19 @@ class _Gctx(_Matrix):
                                  f"not a readable GCTX/HDF5 file ({one_line(exc)})",
                                  "download or write the file again (it may be truncated)") from None
 
+    def columns(self, index: np.ndarray) -> np.ndarray:
+        import numpy as np
+
+        index = np.asarray(index, dtype=np.int64)
+        if len(index) and index[-1] - index[0] + 1 == len(index):  # contiguous: one slice
+            return self.block(int(index[0]), int(index[-1]) + 1)
+        try:  # h5py point selection along the column axis: only these columns are read
+            return np.asarray(self._data[index.tolist(), :], dtype=np.float32)
+        except OSError as exc:
+            raise InputDataError(self.path, f"{len(index)} columns from {int(index[0]) + 1}",
+                                 f"not a readable GCTX/HDF5 file ({one_line(exc)})",
+                                 "download or write the file again (it may be truncated)") from None
+
     def col_meta(self) -> Optional[tuple[list[str], Callable[[int], Callable[[Optional[str]], str]]]]:
         fields = {
             name: self._strings(ds)
@@ -438,6 +484,9 @@ class _Gct(_Matrix):
 
     def block(self, start: int, stop: int) -> np.ndarray:
         return self._values[:, start:stop].T
+
+    def columns(self, index: np.ndarray) -> np.ndarray:
+        return self._values[:, index].T
 
     def col_meta(self) -> Optional[tuple[list[str], Callable[[int], Callable[[Optional[str]], str]]]]:
         df = self._col_meta
@@ -520,11 +569,83 @@ def _landmark_rows(matrix: _Matrix, genes: GeneTable, problems: Problems) -> _Ge
 
 
 # ---------------------------------------------------------------------------------------------
+# Level 3 -> robust z-scores per plate
+
+
+@dataclass(frozen=True)
+class _PlateStats:
+    """Per-plate robust location and scale of one matrix's landmark rows."""
+
+    mode: str  # "plate" or "vehicle"
+    names: list[str]  # plate names
+    of_column: np.ndarray  # matrix column -> plate index (-1: column not loaded)
+    median: np.ndarray  # (plates, landmarks)
+    scale: np.ndarray  # (plates, landmarks): MAD_TO_SD * max(MAD, MIN_MAD)
+    references: list[int]  # wells each plate's statistics come from
+
+    def apply(self, block: np.ndarray, cols: Sequence[int]) -> np.ndarray:
+        """Robust z-scores of ``block`` (rows = matrix columns ``cols``), clipped to +-Z_CLIP."""
+        import numpy as np
+
+        plates = self.of_column[np.asarray(cols, dtype=np.int64)]
+        z = (block - self.median[plates]) / self.scale[plates]
+        return np.clip(z, -Z_CLIP, Z_CLIP, out=z)
+
+
+def _is_vehicle(pert_type: str) -> bool:
+    return pert_type.split(".")[0] == "ctl_vehicle"
+
+
+def _plate_stats(m: _Matrix, flags: list[bool], layout: _Genes, metas: dict[str, SigMeta],
+                 mode: str) -> _PlateStats:
+    """Median and scaled MAD of every landmark gene over each plate's wells (``plate``) or its
+    vehicle-control wells (``vehicle``), reading one plate's columns at a time.
+
+    The wells are the matrix columns this load keeps whose landmark values are all finite.
+    """
+    import numpy as np
+
+    groups: dict[str, list[int]] = {}
+    for j, sig_id in enumerate(m.col_ids):
+        if flags[j]:
+            groups.setdefault(metas[sig_id].plate or m.path.name, []).append(j)
+    of_column = np.full(len(m.col_ids), -1, dtype=np.int64)
+    medians, scales, references = [], [], []
+    for p, (plate, cols) in enumerate(groups.items()):
+        index = np.asarray(cols, dtype=np.int64)
+        of_column[index] = p
+        values = m.columns(index)[:, layout.rows].astype(np.float64)
+        usable = np.isfinite(values).all(axis=1)
+        if mode == "vehicle":
+            usable &= np.array([_is_vehicle(metas[m.col_ids[j]].pert_type) for j in cols], dtype=bool)
+        reference = values[usable]
+        del values
+        if len(reference) < MIN_REFERENCE_WELLS:
+            what = "vehicle-control wells (pert_type ctl_vehicle)" if mode == "vehicle" else "wells"
+            fix = ("use --zscore plate to z-score against all wells of the plate" if mode == "vehicle" else
+                   "load the whole plate in one matrix (z-scores need the plate population), or use --zscore none")
+            raise InputDataError(m.path, f"plate {plate}",
+                                 f"{len(reference)} {what} with finite values; --zscore {mode} needs at least "
+                                 f"{MIN_REFERENCE_WELLS}", fix)
+        median = np.median(reference, axis=0)
+        mad = np.median(np.abs(reference - median), axis=0)
+        medians.append(median)
+        scales.append(MAD_TO_SD * np.maximum(mad, MIN_MAD))
+        references.append(len(reference))
+    n = len(layout.rows)
+    return _PlateStats(
+        mode=mode, names=list(groups), of_column=of_column,
+        median=np.array(medians, dtype=np.float64).reshape(-1, n),
+        scale=np.array(scales, dtype=np.float64).reshape(-1, n), references=references,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
 # the source
 
 
 class SignaturesSource(ReportingSource):
-    """L1000 Level 5 signatures from GCTX/GCT with siginfo and geneinfo metadata."""
+    """L1000 Level 5 signatures (or Level 3 plates, z-scored) from GCTX/GCT with siginfo and geneinfo metadata."""
 
     name = "signatures"
     description = "L1000 signatures (GCTX/GCT + siginfo/sig_info + geneinfo): landmark z vectors, top-k up/down genes"
@@ -541,6 +662,8 @@ class SignaturesSource(ReportingSource):
                        matrices: list[_Matrix]) -> Iterator[Batch]:
         qc_only = options.qc_only
         size = options.batch_size
+        if options.zscore not in ZSCORE_MODES:
+            raise ConfigError(f"unknown zscore mode {options.zscore!r}; use one of {', '.join(ZSCORE_MODES)}")
         siginfo_paths: list[Path] = []
         genes = GeneTable()
         for path in map(Path, paths):
@@ -619,7 +742,13 @@ class SignaturesSource(ReportingSource):
         )
 
         for m, flags, layout in zip(matrices, keep, layouts):
-            yield from self._signature_batches(m, flags, layout, metas, options, problems)
+            stats = None
+            if options.zscore != "none":
+                stats = _plate_stats(m, flags, layout, metas, options.zscore)
+                logger.info("%s: robust z-scores against %s on %d plate(s): %s", m.path.name,
+                            "all wells" if stats.mode == "plate" else "the vehicle wells", len(stats.names),
+                            ", ".join(f"{n} ({k} wells)" for n, k in zip(stats.names, stats.references)))
+            yield from self._signature_batches(m, flags, layout, metas, options, problems, stats)
             m.close()
 
     @staticmethod
@@ -669,7 +798,8 @@ class SignaturesSource(ReportingSource):
 
     @staticmethod
     def _signature_batches(m: _Matrix, flags: list[bool], layout: _Genes, metas: dict[str, SigMeta],
-                           options: LoadOptions, problems: Problems) -> Iterator[Batch]:
+                           options: LoadOptions, problems: Problems,
+                           stats: Optional[_PlateStats] = None) -> Iterator[Batch]:
         import numpy as np
 
         size = options.batch_size
@@ -695,6 +825,8 @@ class SignaturesSource(ReportingSource):
             if not good:
                 continue
             block = block[good].astype(np.float64)
+            if stats is not None:
+                block = stats.apply(block, [cols[i] for i in good])
             sig_ids = [m.col_ids[cols[i]] for i in good]
             sig_metas = [metas[s] for s in sig_ids]
             problems.report.rows_read += len(sig_ids)
@@ -705,6 +837,9 @@ class SignaturesSource(ReportingSource):
                          "cell": meta.cell or None, "dose_um": meta.dose_um, "time_h": meta.time_h,
                          "qc_pass": meta.qc_pass}
                 props.update(meta.quality)
+                if stats is not None:
+                    props["zscore"] = stats.mode
+                    props["plate"] = meta.plate or m.path.name
                 props["z"] = z.tolist()
                 signature_rows.append(clean(props))
             yield from node_batches(NodeLabel.SIGNATURE, signature_rows, size)
