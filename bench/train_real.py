@@ -23,7 +23,9 @@ and training seeds 0..N-1 (``KGTOOL_BENCH_TRAIN_REAL_SEEDS``, default 3) on CPU,
 patience 8, model defaults. ``go_vnn`` and ``logistic`` run seed 0 only
 (``KGTOOL_BENCH_TRAIN_REAL_ONE_SEED``): on the real GO context (~2,700 terms of 3 to 300 landmark
 genes) one go_vnn fit takes 2.5-5 minutes (12-25 s an epoch) on 2 cores, and logistic's L-BFGS
-fits over its C grid take ~90 s on CPC006's 136 classes. The whole run takes about 35 minutes. Metrics per ``train.<model>.<split>.real_<name>``, the mean over seeds
+fits over its C grid take ~90 s on CPC006's 136 classes. The first full run took 67 minutes on 2
+cores shared with other jobs (load average 4-6). Metrics per ``train.<model>.<split>.real_<name>``,
+the mean over seeds
 (``_sd``: standard deviation): ``macro_f1`` and ``auroc`` (signature level, the pipeline's own
 multi-label metrics, :func:`toolkit.train.pipeline.evaluate`, test side), ``compound_macro_f1``
 (probabilities averaged per compound) and ``epoch_s`` (fit wall time / epochs run). Also per
@@ -42,7 +44,13 @@ Caveats — read these figures as a smoke test on real data, not as a model comp
   across sides: it is optimistic), and plate effects cannot be separated from compound effects;
 * cmapR: two labelled compounds, so ``random`` and ``cold_cell`` measure telling two drugs apart
   across cell lines; macro-F1 ~0.48 is the majority-class floor there;
-* ``epoch_s`` varies with the load on the machine's shared cores.
+* ``multimodal`` reads the compound's structure: where a compound sits on both sides (``random``)
+  or a class is one compound (cmapR), the structure names the answer (macro-F1 0.67 / 1.0 there);
+  its cold-split figures are the ones to read;
+* CPC006 has one well per compound and mostly singleton classes (136 classes for 174 labelled
+  compounds): every model is near chance there;
+* ``epoch_s`` varies with the load on the machine's shared cores (the first full run shared 2
+  cores with other jobs at load average ~4-6, which inflated the CPC006 timings several times).
 
 Server: ``common.server()`` (``bench/tmp/home``, bolt 27687). ``KGTOOL_BENCH_HOME`` /
 ``KGTOOL_BENCH_BOLT_PORT`` / ``KGTOOL_BENCH_HTTP_PORT`` point this benchmark at another managed

@@ -102,7 +102,8 @@ def test_top_k_genes_follow_the_z_scores(ljp005_plate):
     batches, _ = ljp005_plate
     z, sigs = z_matrix(batches)
     first = sigs[0]["sig_id"]
-    up = sorted((r for r in rels(batches, RelType.UPREGULATES) if r["start"] == first), key=lambda r: r["props"]["rank"])
+    up = sorted((r for r in rels(batches, RelType.UPREGULATES) if r["start"] == first),
+                key=lambda r: r["props"]["rank"])
     down = sorted((r for r in rels(batches, RelType.DOWNREGULATES) if r["start"] == first),
                   key=lambda r: r["props"]["rank"])
     assert len(up) == 50 and len(down) == 50

@@ -201,7 +201,8 @@ def test_cmapr_level5_trains_with_a_random_split(cmapr):
 
 @pytest.mark.parametrize("kind, kwargs, why", [
     ("cold_cell", dict(cells=("A375",)), "1 cell line"),
-    ("cold_compound", dict(n_compounds=4, n_classes=4, unlabelled=0, multi_label=0), "none of the 4 labelled compounds"),
+    ("cold_compound", dict(n_compounds=4, n_classes=4, unlabelled=0, multi_label=0),
+     "none of the 4 labelled compounds"),
     ("scaffold", dict(n_compounds=4, n_classes=4, unlabelled=0, multi_label=0, no_scaffold=4), "scaffolds"),
 ])
 def test_a_split_without_test_rows_is_a_config_error(kind, kwargs, why):
