@@ -25,8 +25,7 @@ patience 8, model defaults. ``go_vnn`` and ``logistic`` run seed 0 only
 genes) one go_vnn fit takes 2.5-5 minutes (12-25 s an epoch) on 2 cores, and logistic's L-BFGS
 fits over its C grid take ~90 s on CPC006's 136 classes. The first full run took 67 minutes on 2
 cores shared with other jobs (load average 4-6). Metrics per ``train.<model>.<split>.real_<name>``,
-the mean over seeds
-(``_sd``: standard deviation): ``macro_f1`` and ``auroc`` (signature level, the pipeline's own
+the mean over seeds (``_sd``: standard deviation): ``macro_f1`` and ``auroc`` (signature level, the pipeline's own
 multi-label metrics, :func:`toolkit.train.pipeline.evaluate`, test side), ``compound_macro_f1``
 (probabilities averaged per compound) and ``epoch_s`` (fit wall time / epochs run). Also per
 fixture: ``train_real.real_<name>.signatures``, ``.labelled_compounds``, ``.classes`` and
