@@ -28,3 +28,28 @@ def counts(graph) -> dict[tuple[str, str], int]:
     from toolkit import cypher
 
     return {(r["kind"], r["name"]): r["count"] for r in graph.read(cypher.load("export/counts"))}
+
+
+def freeze(value):
+    """A property value made hashable: lists as tuples, maps as key-sorted tuples of pairs (nested)."""
+    if isinstance(value, (list, tuple)):
+        return tuple(freeze(x) for x in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, freeze(v)) for k, v in value.items()))
+    return value
+
+
+def canonical_dump(graph) -> set[tuple]:
+    """Every node and relationship with its properties, load Run nodes (and anything on them) left out."""
+    from toolkit import cypher
+    from toolkit.schema import NodeLabel
+
+    keys = {label.value: label.key for label in NodeLabel}
+    out = set()
+    for r in graph.read(cypher.load("export/dump"), keys=keys):
+        if r["kind"] == "node":
+            if "Run" not in r["labels"]:
+                out.add(("node", tuple(sorted(r["labels"])), freeze(r["props"])))
+        elif "Run" not in (r["start_label"], r["end_label"]):
+            out.add(("rel", r["start_label"], r["start"], r["type"], r["end_label"], r["end"], freeze(r["props"])))
+    return out

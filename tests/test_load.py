@@ -114,7 +114,7 @@ def test_moa_spellings_of_separate_loads_give_one_node_in_either_order(graph, se
     pert_info = tmp_path / "pert_info.txt"
     pert_info.write_text("pert_id\tpert_iname\tpert_type\tcanonical_smiles\tMOA\n"
                          "BRD-K00000002\tlincs-drug\ttrt_cp\tCCN\tmelatonin  receptor agonist; EGFR inhibitor\n")
-    from tests.test_load_order import canonical_dump
+    from tests.helpers import canonical_dump
 
     dumps = []
     for order in ((clue, pert_info), (pert_info, clue)):

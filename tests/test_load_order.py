@@ -14,10 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import SHARED_DATA
-from toolkit import cypher
+from tests.helpers import SHARED_DATA, canonical_dump
 from toolkit.load import load
-from toolkit.schema import NodeLabel
 from toolkit.sources import LoadOptions
 
 pytestmark = [
@@ -84,27 +82,6 @@ def _paths(tmp_path: Path) -> dict[str, list[Path]]:
         "compounds": _hub_subset(tmp_path) + [SHARED_DATA / "l1000_landmarks" / "landmark_genes_978.tsv"],
         "signatures": [GCT],
     }
-
-
-def _freeze(value):
-    if isinstance(value, (list, tuple)):
-        return tuple(_freeze(x) for x in value)
-    if isinstance(value, dict):
-        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
-    return value
-
-
-def canonical_dump(graph) -> set[tuple]:
-    """Every node and relationship with its properties, load Run nodes (and anything on them) left out."""
-    keys = {label.value: label.key for label in NodeLabel}
-    out = set()
-    for r in graph.read(cypher.load("export/dump"), keys=keys):
-        if r["kind"] == "node":
-            if "Run" not in r["labels"]:
-                out.add(("node", tuple(sorted(r["labels"])), _freeze(r["props"])))
-        elif "Run" not in (r["start_label"], r["end_label"]):
-            out.add(("rel", r["start_label"], r["start"], r["type"], r["end_label"], r["end"], _freeze(r["props"])))
-    return out
 
 
 def _load_in_order(graph, settings, paths, order) -> set[tuple]:

@@ -20,7 +20,7 @@ from typing import Iterator, Sequence
 import pytest
 
 from tests.helpers import SHARED_DATA, counts
-from tests.test_load_order import canonical_dump
+from tests.helpers import canonical_dump
 from toolkit import cypher, plugins
 from toolkit.errors import GraphConnectionError
 from toolkit.graph.batches import Batch, RelBatch, SourceReport

@@ -11,7 +11,7 @@ import socket
 
 import pytest
 
-from tests.helpers import counts
+from tests.helpers import counts, freeze
 from toolkit import cypher
 from toolkit.errors import InputDataError, ServerError
 from toolkit.graph import bulk
@@ -119,14 +119,6 @@ def _batches():
     return [genes, go_terms, moas, interactions, annotations, for_compound, for_signature]
 
 
-def _freeze(value):
-    if isinstance(value, (list, tuple)):
-        return tuple(_freeze(x) for x in value)
-    if isinstance(value, dict):
-        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
-    return value
-
-
 def _dump(graph) -> list[tuple]:
     """Every node (labels, properties) and relationship (start, type, end, properties), sorted."""
     keys = {label.value: label.key for label in NodeLabel}
@@ -134,9 +126,9 @@ def _dump(graph) -> list[tuple]:
     out = []
     for r in rows:
         if r["kind"] == "node":
-            out.append(("node", tuple(sorted(r["labels"])), _freeze(r["props"])))
+            out.append(("node", tuple(sorted(r["labels"])), freeze(r["props"])))
         else:
-            out.append(("rel", r["start_label"], r["start"], r["type"], r["end_label"], r["end"], _freeze(r["props"])))
+            out.append(("rel", r["start_label"], r["start"], r["type"], r["end_label"], r["end"], freeze(r["props"])))
     return sorted(out, key=repr)
 
 
