@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, Iterator, Sequence
+from typing import ClassVar, Iterator, Optional, Sequence
 
 from toolkit.graph.batches import Batch, SourceReport
 
@@ -20,6 +20,9 @@ class LoadOptions:
     top_k: int = 50  # signatures: up/down-regulated genes linked per signature
     chunk_signatures: int = 2_000  # signatures: GCTX columns read per slice
     qc_only: bool = False  # signatures: keep qc_pass == 1 only
+    min_cc_q75: Optional[float] = None  # signatures: keep cc_q75 (2017: distil_cc_q75) >= this
+    exemplar_only: bool = False  # signatures: keep is_exemplar_sig == 1 (2017: is_gold == 1)
+    consensus: str = "none"  # signatures: "none", or one "modz"/"mean" node per (pert_id, cell)
     zscore: str = "none"  # signatures: "none" (values are z-scores already), "plate" or "vehicle" (Level 3)
     propagate: bool = False  # go: also annotate every ancestor term (evidence "propagated")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import click
 
@@ -17,19 +18,29 @@ from toolkit.cli.common import open_graph
 @click.option("--top-k", default=50, show_default=True, help="Signatures: up/down genes linked per signature.")
 @click.option("--batch-size", default=5000, show_default=True, help="Rows per write transaction.")
 @click.option("--qc-only", is_flag=True, help="Signatures: keep qc_pass == 1 only.")
+@click.option("--min-cc-q75", type=float, default=None,
+              help="Signatures: keep replicate correlation cc_q75 (2017 metadata: distil_cc_q75) >= this.")
+@click.option("--exemplar-only", is_flag=True,
+              help="Signatures: keep exemplar signatures only: is_exemplar_sig == 1 (2020 siginfo_beta) or "
+                   "is_gold == 1 (2017 sig_metrics / GCT column metadata).")
+@click.option("--consensus", type=click.Choice(["none", "modz", "mean"]), default="none", show_default=True,
+              help="Signatures: write one consensus signature per (pert_id, cell line) of the kept treatment "
+                   "signatures, MODZ-weighted (modz) or averaged (mean), instead of the individual ones.")
 @click.option("--propagate", is_flag=True, help="GO: annotate genes to every ancestor term too.")
 @click.option("--zscore", type=click.Choice(["none", "plate", "vehicle"]), default="none", show_default=True,
               help="Signatures: robust z-score Level 3 expression per plate against all wells (plate) or "
                    "the vehicle-control wells (vehicle); none loads the values as they are.")
 @click.pass_context
 def command(ctx: click.Context, source: str, paths: tuple[Path, ...], lenient: bool, min_score: int,
-            top_k: int, batch_size: int, qc_only: bool, propagate: bool, zscore: str) -> None:
+            top_k: int, batch_size: int, qc_only: bool, min_cc_q75: Optional[float], exemplar_only: bool,
+            consensus: str, propagate: bool, zscore: str) -> None:
     """Load files with a source plugin (see `kgtool plugins` for the sources)."""
     from toolkit.load import load
     from toolkit.sources import LoadOptions
 
     options = LoadOptions(lenient=lenient, min_score=min_score, top_k=top_k, batch_size=batch_size,
-                          qc_only=qc_only, propagate=propagate, zscore=zscore)
+                          qc_only=qc_only, min_cc_q75=min_cc_q75, exemplar_only=exemplar_only,
+                          consensus=consensus, propagate=propagate, zscore=zscore)
     with open_graph(ctx) as graph:
         report = load(graph, ctx.find_root().obj, source, list(paths), options, progress=True)
     click.echo(report.summary())

@@ -33,7 +33,11 @@ Yields Gene ``{entrez_id, symbol, is_landmark}``, CellLine ``{name}``, Compound 
 Signature ``{sig_id, pert_id, pert_type, cell, dose_um, time_h, qc_pass, nsample, ... , z}``,
 OF_COMPOUND, IN_CELL, and UPREGULATES / DOWNREGULATES ``{z, rank}`` to the ``options.top_k``
 highest positive / lowest negative landmark genes (rank 1 = most extreme; ties by Entrez id).
-``options.qc_only`` keeps signatures with ``qc_pass`` 1 only.
+``options.qc_only`` keeps signatures with ``qc_pass`` 1 only; ``options.min_cc_q75`` and
+``options.exemplar_only`` keep signatures by ``cc_q75`` (``distil_cc_q75``) and ``is_exemplar``
+(``is_exemplar_sig``, for 2017 metadata ``is_gold``), both also stored on the node (see
+``_sigfilters``). ``options.consensus`` (``modz``/``mean``) writes one consensus Signature per
+(pert_id, cell line) instead of the individual ones (see ``_sigconsensus``).
 
 Level 3 (``options.zscore``, ``kgtool load --zscore``): ``none`` (default) loads the values as
 they are (Level 4/5 z-scores). ``plate`` and ``vehicle`` turn Level 3 expression (QNORM log2,
@@ -80,9 +84,12 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence
 from toolkit.errors import ConfigError, InputDataError
 from toolkit.graph.batches import Batch
 from toolkit.hookspecs import hookimpl
-from toolkit.schema import NodeLabel, RelType
+from toolkit.schema import NodeLabel
 from toolkit.sources import LoadOptions
 
+from ._sigconsensus import check_mode, consensus_batches, drop_ungrouped
+from ._sigfilters import CC_Q75_COLUMNS, EXEMPLAR_COLUMNS, QualityFilter, active_filters, apply_filters, check_columns
+from ._siglinks import SigLinks, signature_batches
 from ._tables import (
     HDF5_MAGIC,
     MISSING,
@@ -98,8 +105,6 @@ from ._tables import (
     one_line,
     parse_int,
     pert_id,
-    rel,
-    rel_batches,
     sniff,
 )
 
@@ -135,9 +140,10 @@ QUALITY_FIELDS: dict[str, tuple[tuple[str, ...], type]] = {
     "nsample": (("nsample", "distil_nsample"), int),
     "tas": (("tas",), float),
     "distil_ss": (("distil_ss",), float),
-    "cc_q75": (("cc_q75", "distil_cc_q75"), float),
+    "cc_q75": (CC_Q75_COLUMNS, float),
     "pct_self_rank_q25": (("pct_self_rank_q25",), float),
     "is_gold": (("is_gold",), bool),
+    "is_exemplar": (EXEMPLAR_COLUMNS, bool),
 }
 
 _DOSE_UNITS_UM = {"um": 1.0, "micromolar": 1.0, "nm": 1e-3, "pm": 1e-6, "mm": 1e3, "m": 1e6}
@@ -664,6 +670,8 @@ class SignaturesSource(ReportingSource):
         size = options.batch_size
         if options.zscore not in ZSCORE_MODES:
             raise ConfigError(f"unknown zscore mode {options.zscore!r}; use one of {', '.join(ZSCORE_MODES)}")
+        check_mode(options.consensus)
+        filters = active_filters(options)
         siginfo_paths: list[Path] = []
         genes = GeneTable()
         for path in map(Path, paths):
@@ -695,7 +703,7 @@ class SignaturesSource(ReportingSource):
                 seen[sig_id] = m.path
                 flags.append(True)
             keep.append(flags)
-        metas = self._metadata(matrices, keep, siginfo_paths, qc_only, problems)
+        metas = self._metadata(matrices, keep, siginfo_paths, qc_only, filters, problems)
         for m, flags in zip(matrices, keep):
             missing_where = ", ".join(p.name for p in siginfo_paths) or "the matrix's column metadata"
             for j, sig_id in enumerate(m.col_ids):
@@ -714,11 +722,18 @@ class SignaturesSource(ReportingSource):
                 if failed:
                     problems.drop(m.path, "qc_only", f"{failed} signatures without qc_pass == 1 skipped (qc_only)",
                                   kind="qc_only")
+            apply_filters(m.path, m.col_ids, flags, metas, filters, problems)
 
         layouts = [_landmark_rows(m, genes, problems) for m in matrices]
         if len({tuple(g.entrez) for g in layouts}) > 1:
             logger.warning("signatures: the matrices have different landmark gene sets; z vectors of "
                            "different matrices are not aligned")
+        stats: list[Optional[_PlateStats]] = [None] * len(matrices)
+        if options.consensus != "none":  # z-score statistics first: the controls count, then leave
+            stats = [self._stats(m, flags, layout, metas, options.zscore) for m, flags, layout
+                     in zip(matrices, keep, layouts)]
+            for m, flags in zip(matrices, keep):
+                drop_ungrouped(m, flags, metas, problems)
 
         # nodes every signature points at
         gene_rows: dict[int, dict[str, Any]] = {}
@@ -741,15 +756,25 @@ class SignaturesSource(ReportingSource):
             size,
         )
 
+        if options.consensus != "none":
+            yield from consensus_batches(matrices, keep, layouts, stats, metas, options.consensus,
+                                         max(0, options.top_k), options.chunk_signatures, size, problems)
+            return
         for m, flags, layout in zip(matrices, keep, layouts):
-            stats = None
-            if options.zscore != "none":
-                stats = _plate_stats(m, flags, layout, metas, options.zscore)
-                logger.info("%s: robust z-scores against %s on %d plate(s): %s", m.path.name,
-                            "all wells" if stats.mode == "plate" else "the vehicle wells", len(stats.names),
-                            ", ".join(f"{n} ({k} wells)" for n, k in zip(stats.names, stats.references)))
-            yield from self._signature_batches(m, flags, layout, metas, options, problems, stats)
+            plate_stats = self._stats(m, flags, layout, metas, options.zscore)
+            yield from self._signature_batches(m, flags, layout, metas, options, problems, plate_stats)
             m.close()
+
+    @staticmethod
+    def _stats(m: _Matrix, flags: list[bool], layout: _Genes, metas: dict[str, SigMeta],
+               zscore: str) -> Optional[_PlateStats]:
+        if zscore == "none":
+            return None
+        stats = _plate_stats(m, flags, layout, metas, zscore)
+        logger.info("%s: robust z-scores against %s on %d plate(s): %s", m.path.name,
+                    "all wells" if stats.mode == "plate" else "the vehicle wells", len(stats.names),
+                    ", ".join(f"{n} ({k} wells)" for n, k in zip(stats.names, stats.references)))
+        return stats
 
     @staticmethod
     def _kind(path: Path) -> str:
@@ -769,7 +794,7 @@ class SignaturesSource(ReportingSource):
 
     @staticmethod
     def _metadata(matrices: list[_Matrix], keep: list[list[bool]], siginfo_paths: list[Path], qc_only: bool,
-                  problems: Problems) -> dict[str, SigMeta]:
+                  filters: list[QualityFilter], problems: Problems) -> dict[str, SigMeta]:
         metas: dict[str, SigMeta] = {}
         if siginfo_paths:
             wanted = {sig for m, flags in zip(matrices, keep) for sig, f in zip(m.col_ids, flags) if f}
@@ -778,6 +803,7 @@ class SignaturesSource(ReportingSource):
             if qc_only and not any(r.has_qc for r in readers):
                 raise InputDataError(siginfo_paths[0], "header", "qc_only needs a qc_pass column",
                                      "pass the 2020 siginfo_beta (it has qc_pass), or load without qc_only")
+            check_columns(filters, [set(r.quality) for r in readers], siginfo_paths[0], "header")
             return metas
         for m, flags in zip(matrices, keep):
             embedded = m.col_meta()
@@ -791,6 +817,7 @@ class SignaturesSource(ReportingSource):
             if qc_only and not reader.has_qc:
                 raise InputDataError(m.path, "column metadata", "qc_only needs a qc_pass column",
                                      "pass the 2020 siginfo_beta (it has qc_pass), or load without qc_only")
+            check_columns(filters, [set(reader.quality)], m.path, "column metadata")
             for j, sig_id in enumerate(m.col_ids):
                 if flags[j]:
                     metas[sig_id] = reader.make(getter(j), sig_id)
@@ -831,49 +858,31 @@ class SignaturesSource(ReportingSource):
             sig_metas = [metas[s] for s in sig_ids]
             problems.report.rows_read += len(sig_ids)
 
-            signature_rows = []
-            for sig_id, meta, z in zip(sig_ids, sig_metas, block):
-                props = {"sig_id": sig_id, "pert_id": meta.pert_id or None, "pert_type": meta.pert_type or None,
-                         "cell": meta.cell or None, "dose_um": meta.dose_um, "time_h": meta.time_h,
-                         "qc_pass": meta.qc_pass}
-                props.update(meta.quality)
-                if stats is not None:
-                    props["zscore"] = stats.mode
-                    props["plate"] = meta.plate or m.path.name
-                props["z"] = z.tolist()
-                signature_rows.append(clean(props))
-            yield from node_batches(NodeLabel.SIGNATURE, signature_rows, size)
-            del signature_rows
-            yield from rel_batches(
-                RelType.OF_COMPOUND, NodeLabel.SIGNATURE, NodeLabel.COMPOUND,
-                (rel(s, meta.pert_id) for s, meta in zip(sig_ids, sig_metas)
-                 if meta.pert_id and is_compound_pert_type(meta.pert_type or "trt_cp")),
-                size,
-            )
-            yield from rel_batches(
-                RelType.IN_CELL, NodeLabel.SIGNATURE, NodeLabel.CELL_LINE,
-                (rel(s, meta.cell) for s, meta in zip(sig_ids, sig_metas) if meta.cell), size,
-            )
-            if k == 0:
-                continue
-            # stable sorts: among equal z the smaller Entrez id (earlier column) ranks first
-            up_order = np.argsort(-block, axis=1, kind="stable")[:, :k]
-            down_order = np.argsort(block, axis=1, kind="stable")[:, :k]
-            directions = ((RelType.UPREGULATES, up_order, 1.0), (RelType.DOWNREGULATES, down_order, -1.0))
-            for rel_type, order, sign in directions:
-                rows = _ranked(sig_ids, block, order, sign, entrez)
-                yield from rel_batches(rel_type, NodeLabel.SIGNATURE, NodeLabel.GENE, rows, size)
+            yield from signature_batches(_rows(sig_ids, sig_metas, block, stats, m.path.name),
+                                         [_links(s, meta) for s, meta in zip(sig_ids, sig_metas)],
+                                         block, entrez, k, size)
 
 
-def _ranked(sig_ids: list[str], block: np.ndarray, order: np.ndarray, sign: float,
-            entrez: np.ndarray) -> Iterator[dict[str, Any]]:
-    """UP/DOWN rows: genes in ``order`` per signature while ``sign * z > 0``, ranked from 1."""
-    for i, sig_id in enumerate(sig_ids):
-        for rank, g in enumerate(order[i], start=1):
-            z = float(block[i, g])
-            if z * sign <= 0:
-                break
-            yield rel(sig_id, int(entrez[g]), z=z, rank=rank)
+def _rows(sig_ids: list[str], metas: list[SigMeta], block: np.ndarray, stats: Optional[_PlateStats],
+          plate: str) -> list[dict[str, Any]]:
+    """Signature node rows; ``plate`` names the plate of signatures whose metadata has none."""
+    rows = []
+    for sig_id, meta, z in zip(sig_ids, metas, block):
+        props = {"sig_id": sig_id, "pert_id": meta.pert_id or None, "pert_type": meta.pert_type or None,
+                 "cell": meta.cell or None, "dose_um": meta.dose_um, "time_h": meta.time_h,
+                 "qc_pass": meta.qc_pass}
+        props.update(meta.quality)
+        if stats is not None:
+            props["zscore"] = stats.mode
+            props["plate"] = meta.plate or plate
+        props["z"] = z.tolist()
+        rows.append(clean(props))
+    return rows
+
+
+def _links(sig_id: str, meta: SigMeta) -> SigLinks:
+    compound = meta.pert_id if meta.pert_id and is_compound_pert_type(meta.pert_type or "trt_cp") else ""
+    return SigLinks(sig_id, compound, meta.cell)
 
 
 @hookimpl
