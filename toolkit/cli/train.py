@@ -65,6 +65,9 @@ def read_config(path: Path, known: Mapping[str, click.Parameter], ctx: click.Con
               help="One sample per compound (or compound and cell line) instead of per signature.")
 @click.option("--consensus", default="modz", show_default=True, type=click.Choice(["modz", "mean"]),
               help="How --aggregate folds signatures: MODZ weights (CMap Level 5) or the mean.")
+@click.option("--signatures", default="auto", show_default=True, type=click.Choice(["auto", "signature", "consensus"]),
+              help="Train on loaded signatures or on the consensus ones of `kgtool load --consensus` "
+                   "(auto: the loaded ones when the graph has both).")
 @click.option("--predict-level", default="compound", show_default=True,
               type=click.Choice(["compound", "signature", "both"]),
               help="Write predictions per compound, per signature, or both.")
@@ -87,7 +90,7 @@ def command(ctx: click.Context, model: str, config_file: Path | None, **options:
                     k_folds=values["k_folds"], use_cache=not values["no_cache"],
                     go_min_genes=values["go_min_genes"], go_max_genes=values["go_max_genes"],
                     aggregate=values["aggregate"], consensus=values["consensus"],
-                    predict_level=values["predict_level"])
+                    predict_level=values["predict_level"], signatures=values["signatures"])
     rows = [{"metric": k, "value": v} for k, v in sorted(run.metrics.items()) if not k.endswith("_std")]
     print_table(rows)
     click.echo(f"run: {run.run_id}")

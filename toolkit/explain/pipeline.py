@@ -87,10 +87,11 @@ def gene_rows(prediction_ids: Sequence[str], attributions: np.ndarray, gene_ids:
 
 def export_for(graph: Graph, config: dict[str, Any]) -> TaskData:
     """The snapshot the train run saw: with graph context when it was trained with context."""
+    level = config.get("signatures", "auto")
     if config.get("context"):
         kwargs = {k: config[k] for k in ("go_min_genes", "go_max_genes") if k in config}
-        return export_signatures(graph, with_context=True, **kwargs)  # type: ignore[call-arg]
-    return export_signatures(graph)
+        return export_signatures(graph, with_context=True, level=level, **kwargs)  # type: ignore[arg-type]
+    return export_signatures(graph, level=level)
 
 
 def gene_sets_of(graph: Graph, gene_ids: Sequence[int]) -> GeneSets:

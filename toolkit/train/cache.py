@@ -45,6 +45,7 @@ class ExportOptions:
     with_context: bool = False
     go_min_genes: int = GO_MIN_GENES
     go_max_genes: int = GO_MAX_GENES
+    signatures: str = "auto"  # the signature level (toolkit.train.export.SIGNATURE_LEVELS)
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ def snapshot(graph: Graph, cache_dir: Optional[Path], options: ExportOptions = E
 
 def _export(graph: Graph, options: ExportOptions) -> TaskData:
     return export_signatures(graph, with_context=options.with_context, go_min_genes=options.go_min_genes,
-                             go_max_genes=options.go_max_genes)
+                             go_max_genes=options.go_max_genes, level=options.signatures)
 
 
 def write_entry(entry: Path, data: TaskData, digest: str, extra: dict[str, Any]) -> None:

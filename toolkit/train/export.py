@@ -15,7 +15,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from toolkit import cypher
-from toolkit.errors import RunError
+from toolkit.errors import ConfigError, RunError
 from toolkit.graph.db import Graph
 from toolkit.models import GraphContext, TaskData
 
@@ -24,16 +24,21 @@ logger = logging.getLogger(__name__)
 GO_MIN_GENES = 3
 GO_MAX_GENES = 300
 STRING_MAX_SCORE = 1000.0
+# Which Signature nodes are samples: loaded ones ('signature'), consensus ones ('consensus', from
+# `kgtool load signatures --consensus`), or 'auto': the loaded ones when the graph has both kinds.
+SIGNATURE_LEVELS = ("auto", "signature", "consensus")
 
 
 def export_signatures(graph: Graph, with_context: bool = False, go_min_genes: int = GO_MIN_GENES,
-                      go_max_genes: int = GO_MAX_GENES) -> TaskData:
-    """Read the signatures (and, with ``with_context``, the graph knowledge around them)."""
+                      go_max_genes: int = GO_MAX_GENES, level: str = "auto") -> TaskData:
+    """Read the signatures of ``level`` (see :data:`SIGNATURE_LEVELS`) and, with ``with_context``,
+    the graph knowledge around them."""
     genes = graph.read(cypher.load("export/landmark_genes"))
     rows = graph.read(cypher.load("export/task_signatures"))
     if not rows:
         raise RunError("the graph holds no signatures linked to compounds; load some with "
                        "`kgtool load signatures …` (or run `kgtool demo`)")
+    rows = select_level(rows, level)
     gene_ids = tuple(int(g["entrez_id"]) for g in genes)
     width = {len(r["z"]) for r in rows}
     if width != {len(gene_ids)}:
@@ -59,6 +64,25 @@ def export_signatures(graph: Graph, with_context: bool = False, go_min_genes: in
         cell_ids=tuple(r["cell"] or "" for r in rows),
         context=context,
     )
+
+
+def select_level(rows: list[dict[str, Any]], level: str) -> list[dict[str, Any]]:
+    """The rows of one signature level; ``auto`` keeps the loaded signatures when both kinds are there."""
+    if level not in SIGNATURE_LEVELS:
+        raise ConfigError(f"signature level must be one of {', '.join(SIGNATURE_LEVELS)}, not {level!r}")
+    present = {r["level"] for r in rows}
+    if level == "auto":
+        if len(present) == 1:
+            return rows
+        level = "signature"
+        logger.warning("the graph holds loaded and consensus signatures; training on the %d loaded ones "
+                       "(--signatures consensus picks the others)", sum(r["level"] == level for r in rows))
+    kept = [r for r in rows if r["level"] == level]
+    if not kept:
+        raise RunError(f"the graph holds no {level} signatures linked to compounds (it has {', '.join(sorted(present))}); "
+                       f"use --signatures {' or '.join(sorted(present))}, or load them "
+                       f"(`kgtool load signatures{' --consensus modz' if level == 'consensus' else ''} …`)")
+    return kept
 
 
 def export_context(graph: Graph, gene_ids: Sequence[int], compound_ids: Iterable[str],

@@ -89,10 +89,11 @@ def cross_validate(model_cls: type[ModelPlugin], data: TaskData, config: TrainCo
 
 
 def _snapshot(graph: Graph, settings: Settings, with_context: bool, use_cache: bool, go_min_genes: int,
-              go_max_genes: int) -> tuple[TaskData, str, dict[str, Any]]:
+              go_max_genes: int, signatures: str) -> tuple[TaskData, str, dict[str, Any]]:
     from toolkit.train.cache import ExportOptions, snapshot
 
-    options = ExportOptions(with_context=with_context, go_min_genes=go_min_genes, go_max_genes=go_max_genes)
+    options = ExportOptions(with_context=with_context, go_min_genes=go_min_genes, go_max_genes=go_max_genes,
+                            signatures=signatures)
     snap = snapshot(graph, settings.cache_dir if use_cache else None, options)
     info = {"snapshot_s": snap.seconds, "snapshot_cache_hit": snap.cache_hit}
     return snap.data, snap.data_hash, info
@@ -111,11 +112,12 @@ def train(graph: Graph, settings: Settings, model_name: str, config: TrainConfig
           data: Optional[TaskData] = None, k_folds: int = 0, use_cache: bool = True,
           go_min_genes: int = GO_MIN_GENES, go_max_genes: int = GO_MAX_GENES,
           aggregate: AggregateLevel | str = AggregateLevel.NONE, consensus: str = "modz",
-          predict_level: str = "compound") -> runs.RunRecord:
+          predict_level: str = "compound", signatures: str = "auto") -> runs.RunRecord:
     """Train ``model_name`` on the graph's signatures; return the completed run.
 
     Predictions are written per compound (its signatures' mean probabilities), and with
     ``predict_level`` ``signature`` or ``both`` also per signature (not with ``aggregate``).
+    ``signatures`` picks loaded or consensus Signature nodes (:data:`toolkit.train.export.SIGNATURE_LEVELS`).
 
     The snapshot carries graph context when the model declares ``requires_context`` or the split
     needs scaffolds; it comes from the snapshot cache unless ``use_cache`` is False or ``data`` is
@@ -130,7 +132,8 @@ def train(graph: Graph, settings: Settings, model_name: str, config: TrainConfig
     with_context = bool(getattr(model_cls, "requires_context", False)) or kind.needs_context
     snapshot_info: dict[str, Any] = {}
     if data is None:
-        data, digest, snapshot_info = _snapshot(graph, settings, with_context, use_cache, go_min_genes, go_max_genes)
+        data, digest, snapshot_info = _snapshot(graph, settings, with_context, use_cache, go_min_genes, go_max_genes,
+                                               signatures)
     else:
         if with_context and data.context is None:
             raise RunError(f"model {model_name!r} with split {kind.value!r} needs graph context; pass a snapshot "
@@ -151,6 +154,7 @@ def train(graph: Graph, settings: Settings, model_name: str, config: TrainConfig
         config={**asdict(config), "params": dict(config.params), "split": kind.value, "test_fraction": test_fraction,
                 "k_folds": k_folds, "context": with_context, "go_min_genes": go_min_genes,
                 "go_max_genes": go_max_genes, "predict_level": predict_level, "aggregate": AggregateLevel(aggregate).value, "consensus": consensus,
+                "signatures": signatures,
                 "samples": len(data.sample_ids), "classes": list(data.classes), "genes": len(data.gene_ids),
                 "gene_hash": gene_hash(data.gene_ids)},
     )

@@ -110,7 +110,8 @@ def predict(graph: Graph, settings: Settings, train_run_id: str, compounds: Sequ
     config = json.loads(trained["config"])
     classes: list[str] = list(config["classes"])
     model = load_model(settings, trained)
-    snap = snapshot(graph, settings.cache_dir if use_cache else None, ExportOptions())
+    snap = snapshot(graph, settings.cache_dir if use_cache else None,
+                    ExportOptions(signatures=config.get("signatures", "auto")))
     data = snap.data
     expected = config.get("gene_hash")
     if len(data.gene_ids) != model.n_features or (expected and expected != gene_hash(data.gene_ids)):
