@@ -13,6 +13,7 @@ same graph. Without them every row property is set (the later write wins).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Iterable, Mapping, Optional, Sequence
 
 from toolkit import cypher
@@ -47,6 +48,27 @@ def _undirected(rows: Iterable[dict]) -> list[dict]:
             row = {**row, "start": row["end"], "end": row["start"]}
         out.append(row)
     return out
+
+
+def _flat(rows: Sequence[dict], undirected: bool) -> Optional[tuple[list[str], list[list]]]:
+    """(property names, ``[start, end, value, ...]`` rows sorted by (start, end)) when every row
+    has the same property names in the same order, else None (then the rows go as maps). Undirected
+    pairs are stored smaller key first; the sort is stable, so of two rows for one pair the later
+    still wins."""
+    if not rows:
+        return None
+    keys = tuple(rows[0].get("props") or ())
+    flat = []
+    for row in rows:
+        props = row.get("props") or {}
+        if tuple(props) != keys:
+            return None
+        start, end = row["start"], row["end"]
+        if undirected and end < start:
+            start, end = end, start
+        flat.append([start, end, *props.values()])
+    flat.sort(key=itemgetter(0, 1))
+    return list(keys), flat
 
 
 def node_statement(batch: NodeBatch) -> cypher.Statement:
@@ -105,11 +127,16 @@ class GraphWriter:
         elif isinstance(batch, NodeBatch):
             statement, name, rows = node_statement(batch), batch.label.value, list(batch.rows)
         else:
-            statement, name = rel_statement(batch), batch.rel_type.value
-            rows = _undirected(batch.rows) if batch.rel_type.undirected else list(batch.rows)
-            # Neighbouring rows then touch the same nodes: ~20% less server CPU (bench/load.py).
-            # The sort is stable, so of two rows for one pair the later still wins, as before.
-            rows.sort(key=lambda row: (row["start"], row["end"]))
+            # Sorted rows: neighbouring rows touch the same nodes, ~20% less server CPU (bench/load.py).
+            name = batch.rel_type.value
+            flat = _flat(batch.rows, batch.rel_type.undirected)
+            if flat is not None:
+                statement = rel_statement(batch, "write/merge_rels_listed")
+                params, rows = {"keys": flat[0]}, flat[1]
+            else:
+                statement = rel_statement(batch)
+                rows = _undirected(batch.rows) if batch.rel_type.undirected else list(batch.rows)
+                rows.sort(key=lambda row: (row["start"], row["end"]))  # stable: the later row still wins
         for i in range(0, len(rows), self.chunk_size):
             chunk = rows[i : i + self.chunk_size]
             self.counts.add(name, len(chunk), self.graph.write(statement, rows=chunk, **params))
