@@ -78,3 +78,16 @@ def truncated_gzip(path: Path, text: str) -> Path:
 
 def tsv(*rows: Sequence[Any]) -> str:
     return "".join("\t".join(str(v) for v in row) + "\n" for row in rows)
+
+
+def spy_column_reads(monkeypatch, matrix_class) -> list[int]:
+    """The number of columns of every ``matrix_class.columns`` read from now on (the list fills up)."""
+    sizes: list[int] = []
+    original = matrix_class.columns
+
+    def spy(self, index):
+        sizes.append(len(index))
+        return original(self, index)
+
+    monkeypatch.setattr(matrix_class, "columns", spy)
+    return sizes

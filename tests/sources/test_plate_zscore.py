@@ -15,7 +15,7 @@ from kgtool_plugins.sources.signatures import SignaturesSource
 from toolkit.errors import ConfigError, InputDataError
 from toolkit.schema import NodeLabel, RelType
 
-from ._util import SHARED, nodes, rels, run
+from ._util import SHARED, nodes, rels, run, spy_column_reads
 
 pytestmark = [pytest.mark.skipif(not SHARED.exists(), reason="../shared/data is not present"),
               pytest.mark.shared_data]
@@ -195,14 +195,7 @@ def _gctx_from(path: Path, tmp_path: Path, plates: list[str] | None) -> tuple[Pa
 
 def test_gctx_plates_grouped_by_det_plate_reading_one_plate_at_a_time(tmp_path, monkeypatch):
     path, x, sig_ids, _ = _gctx_from(LJP005, tmp_path, ["P1", "P2", "P3"])
-    reads: list[int] = []
-    original = signatures_module._Gctx.columns
-
-    def spy(self, index):
-        reads.append(len(index))
-        return original(self, index)
-
-    monkeypatch.setattr(signatures_module._Gctx, "columns", spy)
+    reads = spy_column_reads(monkeypatch, signatures_module._Gctx)
     batches, _ = run(SignaturesSource(), [path], zscore="plate", chunk_signatures=50)
     assert reads == [126, 126, 125]  # one read per plate, its own columns only
     z, sigs = z_matrix(batches)

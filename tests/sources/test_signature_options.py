@@ -24,7 +24,7 @@ from toolkit.load import load
 from toolkit.schema import NodeLabel
 from toolkit.sources import LoadOptions
 
-from ._util import SHARED, nodes, run, tsv, write
+from ._util import SHARED, nodes, run, spy_column_reads, tsv, write
 
 L1000 = SHARED / "l1000_signatures"
 GCT = L1000 / "cmapR_ds_level5_modz_n272x978.gct"
@@ -291,14 +291,7 @@ def test_consensus_drops_signatures_without_a_group(graph, settings, gct, tmp_pa
 def test_consensus_reads_bounded_chunks_and_does_not_depend_on_them(gct, monkeypatch):
     from kgtool_plugins.sources import signatures as module
 
-    sizes: list[int] = []
-    original = module._Gct.columns
-
-    def counting(self, index):
-        sizes.append(len(index))
-        return original(self, index)
-
-    monkeypatch.setattr(module._Gct, "columns", counting)
+    sizes = spy_column_reads(monkeypatch, module._Gct)
     small, _ = run(SignaturesSource(), [GCT], consensus="modz", chunk_signatures=10)
     largest = max(len(m) for m in groups(gct.col_metadata_df).values())
     assert len(sizes) > 10 and max(sizes) <= max(10, largest) and sum(sizes) == len(gct.col_metadata_df)
