@@ -257,3 +257,41 @@ def test_string_lists_holding_every_delimiter_are_left_to_cypher(tmp_path):
     assert files.node_fixups[NodeLabel.GENE] == [{"key": 1, "props": {"tags": [every, "b"]}}]
     lines = files.nodes[0][1].read_text(encoding="utf-8").splitlines()
     assert lines == ["entrez_id:ID(Gene){id-type:long},tags:string[]", "1,", '2,"plain;b"']
+
+
+def test_a_failure_while_writing_the_csv_files_starts_the_server_again(own_server, own_graph, tmp_path, monkeypatch):
+    import time
+
+    with own_graph() as graph:
+        GraphWriter(graph).write_all(_batches()[:2])
+        before = _dump(graph)
+    real_write_csv = bulk.write_csv
+
+    def failing_write_csv(plan, work_dir):
+        real_write_csv(plan, work_dir)
+        deadline = time.monotonic() + 120  # the server stops meanwhile: wait until it has
+        while own_server.status().running and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not own_server.status().running
+        raise InputDataError("bulk import", "a test", "writing the CSV files failed", "nothing to fix")
+
+    monkeypatch.setattr(bulk, "write_csv", failing_write_csv)
+    with pytest.raises(InputDataError, match="writing the CSV files failed"):
+        bulk_import(own_server, _batches(), tmp_path / "work", force=True)
+    assert own_server.status().running  # started again before the error reached the caller
+    with own_graph() as graph:
+        assert _dump(graph) == before
+
+
+def test_the_plan_leaves_the_batches_as_they_were(tmp_path):
+    import copy
+
+    import numpy as np
+
+    batches = _batches() + [NodeBatch(NodeLabel.GENE, ({"entrez_id": 1, "score": np.float64(0.5), "x": None},))]
+    before = copy.deepcopy(batches)
+    plan = bulk._Plan()
+    for batch in batches:
+        plan.add(batch)
+    bulk.write_csv(plan, tmp_path)
+    assert repr(batches) == repr(before)

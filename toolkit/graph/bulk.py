@@ -11,7 +11,8 @@ It gives the graph :class:`toolkit.graph.writer.GraphWriter` would give on an em
 The import replaces the whole database, so it refuses a database that holds nodes unless
 ``force=True``. neo4j-admin writes into a staging data directory; only a successful import is
 swapped in, so a failed import leaves the database as it was. The server is stopped for the import
-and started again in any case; then the schema (constraints, indexes) is applied.
+(after the refusal check, in the background while the CSV files are written) and started again in
+any case, also when writing the CSV files fails; then the schema (constraints, indexes) is applied.
 
 Values a CSV file cannot express (empty lists, a list holding just ``""``, temporal values,
 property names that are not plain identifiers) are set after the import with stored Cypher, the
@@ -21,13 +22,19 @@ same ``SET += `` the writer uses.
 from __future__ import annotations
 
 import datetime as _dt
+import gc
 import logging
+import math
 import re
 import shutil
 import subprocess
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import chain, islice, repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +77,19 @@ class BulkReport:
 # -- merging batches with the writer's semantics ------------------------------------------------
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: the plan is millions of small dicts and tuples that form no
+    cycles, and every full collection would walk all of them again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _native(value: Any) -> Any:
     """The plain Python value the driver would send for ``value`` (numpy scalars and arrays, str, int
     and float subclasses such as enums); anything else unchanged."""
@@ -86,30 +106,36 @@ def _native(value: Any) -> Any:
     return value
 
 
-def _drop_nones(props: dict[str, Any]) -> None:
-    """A first row's ``None`` values set nothing (``is``, never ``==``: values may be numpy arrays)."""
-    for name in [name for name, value in props.items() if value is None]:
-        del props[name]
-
-
-def _merge_props(target: dict[str, Any], update: dict[str, Any]) -> None:
-    """``SET target += update``: later values win, ``None`` removes the property."""
+def _merged(props: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """``SET props += update`` as a new dict: later values win, ``None`` removes the property."""
+    merged = {name: value for name, value in props.items() if value is not None}
     for name, value in update.items():
         if value is None:
-            target.pop(name, None)
+            merged.pop(name, None)
         else:
-            target[name] = value
+            merged[name] = value
+    return merged
+
+
+_NO_PROPS: dict[str, Any] = {}  # the props of a relationship row without any (never changed)
+_KNOWN_INTS = 1 << 24  # int keys below this are noted in a bytearray once they are known to have a node
 
 
 @dataclass
 class _Plan:
-    """The merged graph: nodes by label and key, relationships by (type, start, end) and pair."""
+    """The merged graph: nodes by label and key, relationships by (type, start, end) and pair.
+
+    A props dict is a batch's own row dict (nodes, key included) or ``props`` dict, or one merged
+    from several rows (:func:`_merged`): the plan never changes a dict it holds, so it need not copy
+    the rows. In a row's own dict a ``None`` value stands for no property; the CSV writer skips it.
+    """
 
     nodes: dict[NodeLabel, dict[Any, dict[str, Any]]] = field(default_factory=dict)
     rels: dict[tuple[RelType, NodeLabel, NodeLabel], dict[tuple[Any, Any], dict[str, Any]]] = field(
         default_factory=dict
     )
     key_types: dict[NodeLabel, type] = field(default_factory=dict)
+    _known: dict[NodeLabel, bytearray] = field(default_factory=dict, repr=False)
 
     def _check_key(self, label: NodeLabel, key: Any) -> None:
         if isinstance(key, bool) or not isinstance(key, (int, str)):
@@ -137,10 +163,11 @@ class _Plan:
         return props
 
     def add(self, batch: Batch) -> None:
-        if isinstance(batch, NodeBatch):
-            self._add_nodes(batch)
-        else:
-            self._add_rels(batch)
+        with _gc_paused():
+            if isinstance(batch, NodeBatch):
+                self._add_nodes(batch)
+            else:
+                self._add_rels(batch)
 
     def _add_nodes(self, batch: NodeBatch) -> None:
         label, key_name = batch.label, batch.label.key
@@ -152,35 +179,54 @@ class _Plan:
             props = by_key.get(key)
             if props is None:
                 self._check_key(label, key)
-                props = by_key[key] = dict(row)
-                _drop_nones(props)
+                by_key[key] = row
             else:
-                _merge_props(props, row)
+                by_key[key] = _merged(props, row)
 
     def _add_rels(self, batch: RelBatch) -> None:
         group = self.rels.setdefault((batch.rel_type, batch.start, batch.end), {})
         undirected = batch.rel_type.undirected
-        starts = self.nodes.setdefault(batch.start, {})
-        ends = self.nodes.setdefault(batch.end, {})
+        self.nodes.setdefault(batch.start, {})
+        self.nodes.setdefault(batch.end, {})
+        if not batch.rows:
+            return
+        first = batch.rows[0]
+        start_known = self._known_ints(batch.start, first["start"])
+        end_known = self._known_ints(batch.end, first["end"])
+        n_start, n_end = len(start_known), len(end_known)
         for row in batch.rows:
             start, end = row["start"], row["end"]
-            if type(start) is not int and type(start) is not str:
-                start = _native(start)
-            if type(end) is not int and type(end) is not str:
-                end = _native(end)
-            if start not in starts:  # an endpoint without a node row: a node with just its key
-                self.node(batch.start, start)
-            if end not in ends:
-                self.node(batch.end, end)
-            if undirected and end < start:
-                start, end = end, start
-            update = row.get("props") or {}
-            props = group.get((start, end))
-            if props is None:
-                props = group[(start, end)] = dict(update)
-                _drop_nones(props)
-            else:
-                _merge_props(props, update)
+            if not (type(start) is int and 0 <= start < n_start and start_known[start]):
+                start = self._endpoint(batch.start, start, start_known)
+            if not (type(end) is int and 0 <= end < n_end and end_known[end]):
+                end = self._endpoint(batch.end, end, end_known)
+            pair = (end, start) if undirected and end < start else (start, end)
+            update = row.get("props") or _NO_PROPS
+            props = group.setdefault(pair, update)
+            if props is not update and update:
+                group[pair] = _merged(props, update)
+
+    def _known_ints(self, label: NodeLabel, sample: Any) -> bytearray:
+        """A byte per int key below ``_KNOWN_INTS``, 1 where the key is known to have a node: checking it
+        is much cheaper than a dict lookup (whose keys lie all over the memory) for every endpoint.
+        Only labels with int keys (judged by ``sample``) get one; the others an empty table."""
+        known = self._known.get(label)
+        if known is None:
+            if type(sample) is not int:
+                return bytearray()
+            known = self._known[label] = bytearray(_KNOWN_INTS)
+        return known
+
+    def _endpoint(self, label: NodeLabel, key: Any, known: bytearray) -> Any:
+        """A relationship endpoint's key as stored; an endpoint without a node row becomes a node with
+        just its key."""
+        if type(key) is not int and type(key) is not str:
+            key = _native(key)
+        if key not in self.nodes[label]:
+            self.node(label, key)
+        if type(key) is int and 0 <= key < len(known):
+            known[key] = 1
+        return key
 
 
 # -- typing values as CSV columns ---------------------------------------------------------------
@@ -268,26 +314,99 @@ class _Typer:
 
 @dataclass
 class _Shard:
-    """Rows that fit one CSV header: each column has one type in all of them."""
+    """Rows that fit one CSV header: each column has one type in all of them. ``values`` holds the
+    columns gathered while typing (native values), the others are read from ``rows`` when written."""
 
     columns: dict[str, str] = field(default_factory=dict)
-    rows: list[tuple[Any, dict[str, Any]]] = field(default_factory=list)
+    idents: list[Any] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    values: dict[str, list[Any]] = field(default_factory=dict)
+
+    def column(self, name: str) -> list[Any]:
+        """The values of a column, row by row (``None`` where a row has none); a list of its own."""
+        values = self.values.get(name)
+        return list(map(dict.get, self.rows, repeat(name))) if values is None else list(values)
+
+
+# the column type of a value of a type that needs nothing more than its type for typing
+_COLUMN_TOKENS = {str: "string", float: "double", bool: "boolean", int: "long"}
 
 
 def _split(
-    entities: Iterable[tuple[Any, dict[str, Any]]], skip: str | None, typer: _Typer, where: str,
+    entities: dict[Any, dict[str, Any]], skip: str | None, typer: _Typer, where: str,
 ) -> tuple[list[_Shard], list[tuple[Any, dict[str, Any]]]]:
     """Group entities into shards of compatible column types (normally one); return them and the
     values only Cypher can set."""
+    idents, rows = list(entities), list(entities.values())
+    if not rows:
+        return [], []
+    shard = _split_by_column(idents, rows, skip, typer)
+    if shard is not None:
+        return [shard], []
+    return _split_by_row(idents, rows, skip, typer, where)
+
+
+def _split_by_column(idents: list[Any], rows: list[dict[str, Any]], skip: str | None, typer: _Typer) -> _Shard | None:
+    """The common case, typed column by column: one shard, every property name plain and every column
+    of one type a CSV file can hold. None when any row needs :func:`_split_by_row` (which also raises
+    the errors, in row order)."""
+    shard = _Shard(idents=idents, rows=rows)
+    names = set(chain.from_iterable(rows))
+    names.discard(skip)  # type: ignore[arg-type]
+    for name in names:
+        if not _PLAIN_NAME.match(name):
+            return None
+        values = list(map(dict.get, rows, repeat(name)))
+        kinds = set(map(type, values))
+        kinds.discard(type(None))
+        if len(kinds) != 1:
+            if kinds:
+                return None
+            continue  # None everywhere: no property
+        kind = kinds.pop()
+        token = _COLUMN_TOKENS.get(kind)
+        if kind is int:
+            present = [v for v in values if v is not None] if None in values else values
+            if min(present) < _MIN_LONG or max(present) > _MAX_LONG:
+                return None
+        elif kind is list or kind is tuple:
+            token = _list_column(values, typer)
+        if token is None:
+            return None
+        shard.columns[name] = token
+        shard.values[name] = values
+    return shard
+
+
+def _list_column(values: list[Any], typer: _Typer) -> str | None:
+    """The column type of a column of lists, their native values put in place; None unless all of
+    them are of one type a CSV file can hold."""
+    tokens = set()
+    for i, value in enumerate(values):
+        if value is not None:
+            try:
+                token, values[i] = typer._list(value, "")
+            except InputDataError:
+                return None
+            tokens.add(token)
+    token = tokens.pop() if len(tokens) == 1 else None
+    return None if token == _FIXUP else token
+
+
+def _split_by_row(
+    idents: list[Any], rows: list[dict[str, Any]], skip: str | None, typer: _Typer, where: str,
+) -> tuple[list[_Shard], list[tuple[Any, dict[str, Any]]]]:
+    """Type value by value, a row going to the first shard whose columns fit it (else a new one)."""
     shards = [_Shard()]
     fixups: list[tuple[Any, dict[str, Any]]] = []
     plain: set[str] = set()
     typed = typer.typed
-    for ident, props in entities:
+    for ident, props in zip(idents, rows):
         tokens: list[tuple[str, str]] = []
         later: dict[str, Any] | None = None
+        natives: dict[str, Any] | None = None
         for name, value in props.items():
-            if name == skip:
+            if name == skip or value is None:
                 continue
             kind = type(value)  # the common scalar types inline, the rest in the typer
             if kind is str:
@@ -301,7 +420,9 @@ def _split(
             else:
                 token, native = typed(value, f"{where} {ident!r} property {name!r}")
                 if native is not value:
-                    props[name] = value = native  # the same key: safe while iterating
+                    if natives is None:
+                        natives = {}
+                    natives[name] = value = native
             if name not in plain:
                 if _PLAIN_NAME.match(name):
                     plain.add(name)
@@ -313,6 +434,8 @@ def _split(
                 later[name] = value
             else:
                 tokens.append((name, token))
+        if natives is not None:
+            props = {**props, **natives}  # never change the batch's own dict
         if later is not None:
             fixups.append((ident, later))
             props = {name: props[name] for name, _ in tokens}
@@ -331,7 +454,8 @@ def _split(
         for name, token in tokens:
             if name not in columns:
                 columns[name] = token
-        shard.rows.append((ident, props))
+        shard.idents.append(ident)
+        shard.rows.append(props)
     return [s for s in shards if s.rows], fixups
 
 
@@ -373,10 +497,6 @@ def _formatter(token: str, delimiter: str) -> Callable[[Any], str]:
     return lambda value: delimiter.join(map(_bool_text, value))  # boolean[]
 
 
-def _key_formatter(key_type: type | None) -> Callable[[Any], str]:
-    return "%d".__mod__ if key_type is int else _quote
-
-
 @dataclass
 class _Files:
     nodes: list[tuple[str, Path]] = field(default_factory=list)  # (label, file)
@@ -387,91 +507,128 @@ class _Files:
     array_delimiter: str = ";"
 
 
+# A CSV file is written column by column: each column becomes a %-format spec and a list of values
+# for it, and each line is the specs joined by "," applied to one row of the columns (C-level loops).
+_BOOL_CELLS = {True: "true", False: "false"}
+_LINES_PER_WRITE = 100_000
+
+
+def _escaped(texts: list[str], files: _Files) -> list[str]:
+    """``texts`` with their quotes doubled (to go between quotes); notes when one holds a line break."""
+    joined = "\n".join(texts)
+    if joined.count("\n") == len(texts) - 1:  # no text holds a "\n": escape them all at once
+        if "\r" in joined:
+            files.multiline = True
+        return joined.replace('"', '""').split("\n") if '"' in joined else texts
+    files.multiline = True
+    return [text.replace('"', '""') for text in texts]
+
+
+def _cells(token: str, values: list[Any], delimiter: str, files: _Files) -> tuple[str, list[Any]]:
+    """The format spec and the values for it of a column of type ``token`` (an empty cell for None)."""
+    if None in values:  # the present values as below, the missing ones as empty cells
+        spec, present = _cells(token, [v for v in values if v is not None], delimiter, files)
+        texts = map(spec.__mod__, present)
+        return "%s", ["" if v is None else next(texts) for v in values]
+    if token == "long":
+        return "%d", values
+    if token == "double":
+        if math.isfinite(sum(values)):  # no NaN or infinity among them: repr() them all
+            return "%r", values
+        return "%s", list(map(_float_text, values))
+    if token == "string":
+        return '"%s"', _escaped(values, files)
+    if token == "boolean":
+        return "%s", list(map(_BOOL_CELLS.__getitem__, values))
+    return "%s", list(map(_formatter(token, delimiter), values))  # lists
+
+
+def _key_cells(key_type: type | None, keys: list[Any], files: _Files) -> tuple[str, list[Any]]:
+    return ("%d", keys) if key_type is int else ('"%s"', _escaped(keys, files))
+
+
 def _write_shard(
-    path: Path, head: list[str], shard: _Shard, ident_text: Callable[[Any], str], delimiter: str,
+    path: Path, head: list[str], shard: _Shard, key_spec: str, key_rows: Iterable[tuple[Any, ...]], files: _Files,
     fixups: list[tuple[Any, dict[str, Any]]], clash_possible: bool,
 ) -> None:
+    """Write a shard's CSV file; ``key_rows`` holds the ``key_spec`` values of each row, in one tuple."""
     names = sorted(shard.columns)
     header = ",".join(head + [f"{name}:{shard.columns[name]}" for name in names])
-    columns = [(name, _formatter(shard.columns[name], delimiter)) for name in names]
+    values = {name: shard.column(name) for name in names}
     # only when every candidate delimiter occurs in some string list can an element contain the one chosen
-    clash = [name for name in names if shard.columns[name] == "string[]"] if clash_possible else []
+    if clash_possible:
+        clash = [name for name in names if shard.columns[name] == "string[]"]
+        _move_clashing_lists(shard.idents, values, clash, files.array_delimiter, fixups)
+    cells = [_cells(shard.columns[name], values[name], files.array_delimiter, files) for name in names]
+    line = ",".join([key_spec] + [spec for spec, _ in cells])
+    rows = map(tuple.__add__, key_rows, zip(*(column for _, column in cells))) if cells else key_rows
+    lines = map(line.__mod__, rows)
     with open(path, "w", encoding="utf-8", newline="") as out:
         out.write(header + "\n")
-        lines: list[str] = []
-        for ident, props in shard.rows:
-            if clash:
-                props = _move_clashing_lists(ident, props, clash, delimiter, fixups)
-            get = props.get
-            cells = [ident_text(ident)]
-            for name, fmt in columns:
-                value = get(name)
-                cells.append("" if value is None else fmt(value))
-            lines.append(",".join(cells))
-            if len(lines) >= 50_000:
-                out.write("\n".join(lines) + "\n")
-                lines.clear()
-        if lines:
-            out.write("\n".join(lines) + "\n")
+        while chunk := list(islice(lines, _LINES_PER_WRITE)):
+            out.write("\n".join(chunk))
+            out.write("\n")
 
 
 def _move_clashing_lists(
-    ident: Any, props: dict[str, Any], names: list[str], delimiter: str, fixups: list[tuple[Any, dict[str, Any]]],
-) -> dict[str, Any]:
+    idents: list[Any], values: dict[str, list[Any]], names: list[str], delimiter: str,
+    fixups: list[tuple[Any, dict[str, Any]]],
+) -> None:
     """Leave string lists with an element containing ``delimiter`` to Cypher (set after the import)."""
-    clashing = {n: props[n] for n in names if props.get(n) is not None and any(delimiter in x for x in props[n])}
-    if not clashing:
-        return props
-    fixups.append((ident, clashing))
-    return {n: v for n, v in props.items() if n not in clashing}
+    clashing: dict[int, dict[str, Any]] = {}
+    for name in names:
+        column = values[name]
+        for i, value in enumerate(column):
+            if value is not None and any(delimiter in x for x in value):
+                clashing.setdefault(i, {})[name] = value
+                column[i] = None
+    fixups.extend((idents[i], clashing[i]) for i in sorted(clashing))
 
 
 def write_csv(plan: _Plan, work_dir: Path) -> _Files:
     """Write one CSV file per label and per relationship endpoint pair (more only where a property's
     type varies between rows), after typing every value; nothing is written when a value is refused."""
+    with _gc_paused():
+        return _write_csv(plan, work_dir)
+
+
+def _write_csv(plan: _Plan, work_dir: Path) -> _Files:
     typer = _Typer()
-    node_parts = []
-    for label, by_key in plan.nodes.items():
-        key_type = plan.key_types.get(label)
-        if key_type is str and not typer.multiline:
-            typer.multiline = any(_has_newline(k) for k in by_key)
-        node_parts.append((label, key_type, *_split(by_key.items(), label.key, typer, label.value)))
-    rel_parts = []
-    for (rel_type, start, end), group in plan.rels.items():
-        if group:
-            if not typer.multiline and str in (plan.key_types.get(start), plan.key_types.get(end)):
-                typer.multiline = any(isinstance(k, str) and _has_newline(k) for pair in group for k in pair)
-            where = f"{rel_type.value} {start.value}->{end.value}"
-            rel_parts.append((rel_type, start, end, *_split(group.items(), None, typer, where)))
+    node_parts = [(label, plan.key_types.get(label), *_split(by_key, label.key, typer, label.value))
+                  for label, by_key in plan.nodes.items()]
+    rel_parts = [(rel_type, start, end, *_split(group, None, typer, f"{rel_type.value} {start.value}->{end.value}"))
+                 for (rel_type, start, end), group in plan.rels.items()]
 
     work_dir.mkdir(parents=True, exist_ok=True)
     for pattern in ("nodes-*.csv", "rels-*.csv"):
         for old in work_dir.glob(pattern):
             old.unlink()
+    # string keys and values are checked for line breaks as they are written
     files = _Files(multiline=typer.multiline, array_delimiter=typer.array_delimiter())
-    delimiter = files.array_delimiter
-    clash_possible = delimiter in typer.in_string_lists
+    clash_possible = files.array_delimiter in typer.in_string_lists
     for label, key_type, shards, fixups in node_parts:
         id_type = "{id-type:long}" if key_type is int else ""
         head = [f"{label.key}:ID({label.value}){id_type}"]
         for i, shard in enumerate(shards):
             path = work_dir / f"nodes-{label.value}-{i}.csv"
-            _write_shard(path, head, shard, _key_formatter(key_type), delimiter, fixups, clash_possible)
+            key_spec, keys = _key_cells(key_type, shard.idents, files)
+            _write_shard(path, head, shard, key_spec, zip(keys), files, fixups, clash_possible)
             files.nodes.append((label.value, path))
         if fixups:
             files.node_fixups[label] = [{"key": key, "props": props} for key, props in fixups]
     for rel_type, start, end, shards, fixups in rel_parts:
         head = [f":START_ID({start.value})", f":END_ID({end.value})"]
-        start_text = _key_formatter(plan.key_types.get(start))
-        end_text = _key_formatter(plan.key_types.get(end))
-        if plan.key_types.get(start) is int and plan.key_types.get(end) is int:
-            pair_text: Callable[[Any], str] = "%d,%d".__mod__  # two int keys: one C call
-        else:
-            def pair_text(pair: tuple[Any, Any]) -> str:
-                return start_text(pair[0]) + "," + end_text(pair[1])
+        start_type, end_type = plan.key_types.get(start), plan.key_types.get(end)
+        pair_ints = start_type is int and end_type is int
         for i, shard in enumerate(shards):
             path = work_dir / f"rels-{rel_type.value}-{start.value}-{end.value}-{i}.csv"
-            _write_shard(path, head, shard, pair_text, delimiter, fixups, clash_possible)
+            if pair_ints:  # the pairs as they are
+                key_spec, pairs = "%d,%d", shard.idents
+            else:
+                start_spec, starts = _key_cells(start_type, list(map(itemgetter(0), shard.idents)), files)
+                end_spec, ends = _key_cells(end_type, list(map(itemgetter(1), shard.idents)), files)
+                key_spec, pairs = f"{start_spec},{end_spec}", list(zip(starts, ends))
+            _write_shard(path, head, shard, key_spec, pairs, files, fixups, clash_possible)
             files.rels.append((rel_type.value, path))
         if fixups:
             files.rel_fixups[(rel_type, start, end)] = [
@@ -600,6 +757,41 @@ def _apply_fixups(graph: Graph, files: _Files) -> None:
         logger.info("set the properties CSV cannot express on %d nodes/relationships with Cypher", n)
 
 
+class _Stopping:
+    """``server.stop()`` in a thread; :meth:`wait` joins it and raises what it raised."""
+
+    def __init__(self, server: ManagedNeo4j) -> None:
+        self._server = server
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._stop, name="bulk-import-stop-neo4j", daemon=True)
+        self._thread.start()
+
+    def _stop(self) -> None:
+        try:
+            self._server.stop()
+        except BaseException as exc:  # noqa: BLE001 - handed to wait()
+            self._error = exc
+
+    def wait(self) -> None:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+
+def _restart_after(stopping: _Stopping, server: ManagedNeo4j, error: BaseException) -> None:
+    """Start the server again when the work done while it stops failed with ``error`` (which the caller
+    raises)."""
+    try:
+        stopping.wait()
+    except BaseException as exc:  # noqa: BLE001 - the first error is the one to report
+        logger.warning("stopping Neo4j failed as well: %s", exc)
+    try:
+        server.start()
+    except ServerError as exc:
+        raise ServerError(f"writing the bulk import CSV files failed ({error}) and Neo4j did not start again: "
+                          f"{exc}") from error
+
+
 def bulk_import(
     server: ManagedNeo4j,
     batches: Iterable[Batch],
@@ -630,23 +822,30 @@ def bulk_import(
         )
 
     tic = time.perf_counter()
-    plan = _Plan()
-    for batch in batches:
-        plan.add(batch)
-    n_nodes = sum(len(by_key) for by_key in plan.nodes.values())
-    n_rels = sum(len(group) for group in plan.rels.values())
-    files = write_csv(plan, work_dir)
-    del plan
-    seconds_csv = time.perf_counter() - tic
-    logger.info("wrote %d node and %d relationship CSV files (%d nodes, %d relationships) to %s in %.1f s",
-                len(files.nodes), len(files.rels), n_nodes, n_rels, work_dir, seconds_csv)
-
-    staging = server.neo4j_home / STAGING_DIR_NAME
-    shutil.rmtree(staging, ignore_errors=True)
-    cmd = server.admin_command("database", "import", "full", *import_args(files, database, staging, work_dir))
+    with _gc_paused():  # until the plan is freed: a collection would walk all of it
+        plan = _Plan()
+        for batch in batches:
+            plan.add(batch)
+        n_nodes = sum(len(by_key) for by_key in plan.nodes.values())
+        n_rels = sum(len(group) for group in plan.rels.values())
+        # the server shuts down (its own process, on the other core) while the CSV files are written
+        stopping = _Stopping(server)
+        try:
+            files = write_csv(plan, work_dir)
+            del plan
+            seconds_csv = time.perf_counter() - tic
+            logger.info("wrote %d node and %d relationship CSV files (%d nodes, %d relationships) to %s in %.1f s",
+                        len(files.nodes), len(files.rels), n_nodes, n_rels, work_dir, seconds_csv)
+            staging = server.neo4j_home / STAGING_DIR_NAME
+            shutil.rmtree(staging, ignore_errors=True)
+            cmd = server.admin_command("database", "import", "full", *import_args(files, database, staging, work_dir))
+        except BaseException as exc:
+            _restart_after(stopping, server, exc)
+            raise
     logger.info("bulk import: %s", " ".join(cmd))
     stopped = time.perf_counter()
-    server.stop()
+    stopping.wait()
+    seconds_stop = time.perf_counter() - stopped
     seconds_import = 0.0
     failure: str | None = None
     try:
@@ -686,8 +885,9 @@ def bulk_import(
     report = BulkReport(nodes=n_nodes, relationships=n_rels, seconds_total=time.perf_counter() - started,
                         seconds_import=seconds_import)
     logger.info(
-        "bulk import of %d nodes and %d relationships took %.1f s: CSV %.1f s, server stop + neo4j-admin + start "
-        "%.1f s (neo4j-admin %.1f s), schema %.1f s", report.nodes, report.relationships, report.seconds_total,
-        seconds_csv, seconds_offline, report.seconds_import, seconds_schema,
+        "bulk import of %d nodes and %d relationships took %.1f s: CSV %.1f s (the server stopping meanwhile), "
+        "then waiting for the stop + neo4j-admin + start %.1f s (stop %.1f s, neo4j-admin %.1f s), schema %.1f s",
+        report.nodes, report.relationships, report.seconds_total, seconds_csv, seconds_offline, seconds_stop,
+        report.seconds_import, seconds_schema,
     )
     return report
