@@ -81,6 +81,11 @@ _ACTIVE: set[str] = set()  # run ids of the loads in progress in this process
 _MAX_RUNS_SCANNED = 1_000_000
 
 
+def better_spelling(held: Optional[str], spelling: str) -> str:
+    """The name of an MoA node that has name ``held`` (None: no node yet) and is also spelled ``spelling``."""
+    return tidy_label(spelling) if held is None else preferred_label([held, spelling])
+
+
 class _MoaNames:
     """Maps each MoA spelling of a load to the one node name of its :func:`label_key`."""
 
@@ -101,7 +106,7 @@ class _MoaNames:
         known = self._known()
         key = label_key(spelling)
         held = known.get(key)
-        best = tidy_label(spelling) if held is None else preferred_label([held, spelling])
+        best = better_spelling(held, spelling)
         if held is not None and best != held:
             self.graph.write(cypher.load("write/rename_moa"), old=held, new=best)
             logger.info("MoA %r renamed to the preferred spelling %r", held, best)
@@ -198,8 +203,13 @@ class LoadReport:
     counts: WriteCounts = field(default_factory=WriteCounts)
     dropped: list[str] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)
+    bulk: bool = False  # imported with neo4j-admin (toolkit.load_bulk), not written by the writer
 
     def summary(self) -> str:
+        if self.bulk:
+            return (f"{self.source}: {self.status} (bulk import); {self.rows_read} rows read, "
+                    f"{self.counts.nodes_created} nodes and {self.counts.relationships_created} relationships "
+                    f"imported; {len(self.dropped)} dropped, {len(self.repaired)} repaired")
         rels = sum(v for k, v in self.counts.rows.items() if k.isupper())
         nodes = sum(v for k, v in self.counts.rows.items() if not k.isupper())
         return (f"{self.source}: {self.status}; {self.rows_read} rows read, {nodes} node rows and {rels} "

@@ -7,7 +7,6 @@ on free ports (never the shared test server).
 from __future__ import annotations
 
 import datetime as dt
-import socket
 
 import pytest
 
@@ -17,11 +16,8 @@ from toolkit.errors import InputDataError, ServerError
 from toolkit.graph import bulk
 from toolkit.graph.batches import NodeBatch, RelBatch
 from toolkit.graph.bulk import bulk_import
-from toolkit.graph.db import connect
-from toolkit.graph.schema_init import apply_schema
 from toolkit.graph.writer import GraphWriter
 from toolkit.schema import NodeLabel, RelType
-from toolkit.settings import Settings
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.slow]
 
@@ -36,45 +32,6 @@ TRICKY = [
     "unicode: é ß 漢字 😀",
     "tab\there",
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def own_server(tmp_path_factory):
-    from toolkit.server import ManagedNeo4j, ServerConfig
-
-    bolt = _free_port()
-    http = _free_port()
-    while http == bolt:
-        http = _free_port()
-    server = ManagedNeo4j(ServerConfig(home=tmp_path_factory.mktemp("bulk-home"), bolt_port=bolt, http_port=http))
-    server.install()
-    try:
-        server.start(timeout=240)
-    except Exception as exc:  # noqa: BLE001 - a server that cannot start is a failure, never a skip
-        pytest.fail(f"the bulk-import test server could not be started: {exc}", pytrace=False)
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def own_graph(own_server):
-    """A connection to the module's own server, emptied (schema applied); reconnect after imports."""
-    cfg = own_server.config
-    settings = Settings(home=cfg.home, bolt_port=cfg.bolt_port, http_port=cfg.http_port)
-
-    def open_graph():
-        return connect(settings)
-
-    with open_graph() as graph:
-        graph.delete_everything()
-        apply_schema(graph)
-    return open_graph
 
 
 def _batches():

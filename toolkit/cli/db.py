@@ -5,19 +5,13 @@ from __future__ import annotations
 import click
 
 from toolkit.cli.common import open_graph
-from toolkit.errors import ConfigError
 from toolkit.settings import Settings
 
 
 def _server(settings: Settings):  # -> ManagedNeo4j
-    from toolkit.server import ManagedNeo4j, ServerConfig
+    from toolkit.server import managed_server
 
-    if not settings.managed:
-        raise ConfigError(f"NEO4J_URI is set ({settings.uri}): kgtool does not manage that server; "
-                          "unset NEO4J_URI to use the managed one")
-    return ManagedNeo4j(ServerConfig(home=settings.home, bolt_port=settings.bolt_port,
-                                     http_port=settings.http_port, heap=settings.heap,
-                                     pagecache=settings.pagecache))
+    return managed_server(settings)
 
 
 @click.group("db")

@@ -818,7 +818,8 @@ def bulk_import(
     if existing and not force:
         raise ServerError(
             f"database {database!r} at {server.bolt_uri} already holds {existing} nodes and bulk import replaces "
-            "the whole database; load with the graph writer instead, or pass force=True to replace it"
+            "the whole database; load with the graph writer instead, or pass force=True (`kgtool load --bulk "
+            "--force`) to replace it"
         )
 
     tic = time.perf_counter()
