@@ -86,7 +86,7 @@ def better_spelling(held: Optional[str], spelling: str) -> str:
     return tidy_label(spelling) if held is None else preferred_label([held, spelling])
 
 
-class _MoaNames:
+class MoaNames:
     """Maps each MoA spelling of a load to the one node name of its :func:`label_key`."""
 
     def __init__(self, graph: Graph) -> None:
@@ -168,7 +168,7 @@ def mark_interrupted_loads(graph: Graph, runs_dir: Path) -> list[str]:
     return marked
 
 
-def _start(graph: Graph, run: runs.RunRecord) -> None:
+def start_load_run(graph: Graph, run: runs.RunRecord) -> None:
     props = {**run.node_properties(), "host": HOST, "pid": os.getpid()}
     graph.write(cypher.load("write/start_run"), run_id=run.run_id, props=props)
 
@@ -235,7 +235,7 @@ def load(graph: Graph, settings: Settings, source_name: str, paths: Sequence[Pat
     report = LoadReport(run_id=run.run_id, source=source_name, paths=[str(p) for p in paths])
     source_report = SourceReport(source=source_name)
     writer = GraphWriter(graph, source=source_name, precedence=PRECEDENCE)
-    moa_names = _MoaNames(graph)
+    moa_names = MoaNames(graph)
     lost = _connection_errors()
     written = 0  # batches committed
 
@@ -249,7 +249,7 @@ def load(graph: Graph, settings: Settings, source_name: str, paths: Sequence[Pat
 
     try:
         mark_interrupted_loads(graph, settings.runs_dir)
-        _start(graph, run)
+        start_load_run(graph, run)
     except lost as exc:
         raise GraphConnectionError(_lost(graph, source_name, run.run_id, writer.counts, 0, exc)) from None
     _ACTIVE.add(run.run_id)

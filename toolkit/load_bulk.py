@@ -27,7 +27,7 @@ from toolkit.graph.batches import Batch, NodeBatch, SourceReport
 from toolkit.graph.bulk import bulk_import
 from toolkit.graph.db import connect
 from toolkit.graph.writer import source_property
-from toolkit.load import MAX_REPORTED, PRECEDENCE, LoadReport, _MoaNames, _start, better_spelling
+from toolkit.load import MAX_REPORTED, PRECEDENCE, LoadReport, MoaNames, better_spelling, start_load_run
 from toolkit.names import label_key
 from toolkit.schema import NodeLabel
 from toolkit.server import managed_server
@@ -37,7 +37,7 @@ from toolkit.sources import LoadOptions
 logger = logging.getLogger(__name__)
 
 
-class _LoadMoaNames(_MoaNames):
+class _LoadMoaNames(MoaNames):
     """MoA names from the spellings of one load only (the database is empty or replaced)."""
 
     def __init__(self, spellings: Iterable[str]) -> None:
@@ -128,5 +128,5 @@ def _record(settings: Settings, run: runs.RunRecord) -> None:
     """The run node (in the database as it now is) and the manifest."""
     runs.write_manifest(settings.runs_dir, run)
     with connect(settings) as graph:
-        _start(graph, run)
+        start_load_run(graph, run)
         runs.finish(graph, run)
