@@ -23,6 +23,21 @@ def make_settings(**flags: object) -> Settings:
     return resolve(flags=dict(flags), env=server_env())
 
 
+def start_own_server(config, what: str):  # (ServerConfig, str) -> ManagedNeo4j
+    """Start a test module's own managed server (installing it if needed); one that cannot start
+    fails the test, never skips it. ``what`` names the server in that failure."""
+    import pytest
+
+    from toolkit.server import ManagedNeo4j
+
+    server = ManagedNeo4j(config)
+    try:
+        server.start(timeout=240)
+    except Exception as exc:  # noqa: BLE001 - reported as a failure with the reason
+        pytest.fail(f"the {what} test server could not be started: {exc}", pytrace=False)
+    return server
+
+
 def counts(graph) -> dict[tuple[str, str], int]:
     """(node|rel, label|type) -> count."""
     from toolkit import cypher

@@ -19,8 +19,7 @@ from typing import Iterator, Sequence
 
 import pytest
 
-from tests.helpers import SHARED_DATA, counts
-from tests.helpers import canonical_dump
+from tests.helpers import SHARED_DATA, canonical_dump, counts, start_own_server
 from toolkit import cypher, plugins
 from toolkit.errors import GraphConnectionError
 from toolkit.graph.batches import Batch, RelBatch, SourceReport
@@ -70,16 +69,12 @@ def _port(preferred: int, taken: set[int]) -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from toolkit.server import ManagedNeo4j, ServerConfig
+    from toolkit.server import ServerConfig
 
     bolt = _port(BOLT_PORT, set())
     config = ServerConfig(home=tmp_path_factory.mktemp("lost-home"), bolt_port=bolt,
                           http_port=_port(HTTP_PORT, {bolt}), heap="512m", pagecache="64m")
-    neo = ManagedNeo4j(config)
-    try:
-        neo.start(timeout=240)
-    except Exception as exc:  # noqa: BLE001 - a server that cannot start is a failure, never a skip
-        pytest.fail(f"the server-lost test server could not be started: {exc}", pytrace=False)
+    neo = start_own_server(config, "server-lost")
     yield neo
     neo.stop()
 

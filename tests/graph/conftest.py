@@ -7,6 +7,7 @@ import socket
 
 import pytest
 
+from tests.helpers import start_own_server
 from toolkit.graph.db import connect
 from toolkit.graph.schema_init import apply_schema
 from toolkit.settings import Settings
@@ -20,18 +21,14 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def own_server(tmp_path_factory):
-    from toolkit.server import ManagedNeo4j, ServerConfig
+    from toolkit.server import ServerConfig
 
     bolt = _free_port()
     http = _free_port()
     while http == bolt:
         http = _free_port()
-    server = ManagedNeo4j(ServerConfig(home=tmp_path_factory.mktemp("bulk-home"), bolt_port=bolt, http_port=http))
-    server.install()
-    try:
-        server.start(timeout=240)
-    except Exception as exc:  # noqa: BLE001 - a server that cannot start is a failure, never a skip
-        pytest.fail(f"the bulk-import test server could not be started: {exc}", pytrace=False)
+    server = start_own_server(ServerConfig(home=tmp_path_factory.mktemp("bulk-home"), bolt_port=bolt, http_port=http),
+                              "bulk-import")
     yield server
     server.stop()
 

@@ -129,10 +129,15 @@ def test_refuses_a_database_that_holds_nodes(own_server, own_graph, tmp_path):
         assert _dump(graph) == before
 
 
-def test_a_failing_import_restarts_the_server_and_keeps_the_database(own_server, own_graph, tmp_path, monkeypatch):
+def _small_graph(own_graph):
+    """Write the genes and interactions of ``_batches`` with the writer; return the dump."""
     with own_graph() as graph:
         GraphWriter(graph).write_all(_batches()[:2])
-        before = _dump(graph)
+        return _dump(graph)
+
+
+def test_a_failing_import_restarts_the_server_and_keeps_the_database(own_server, own_graph, tmp_path, monkeypatch):
+    before = _small_graph(own_graph)
     real_write_csv = bulk.write_csv
 
     def corrupting_write_csv(plan, work_dir):
@@ -219,9 +224,7 @@ def test_string_lists_holding_every_delimiter_are_left_to_cypher(tmp_path):
 def test_a_failure_while_writing_the_csv_files_starts_the_server_again(own_server, own_graph, tmp_path, monkeypatch):
     import time
 
-    with own_graph() as graph:
-        GraphWriter(graph).write_all(_batches()[:2])
-        before = _dump(graph)
+    before = _small_graph(own_graph)
     real_write_csv = bulk.write_csv
 
     def failing_write_csv(plan, work_dir):
