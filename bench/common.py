@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 HOME = Path(__file__).resolve().parent / "tmp" / "home"
 BOLT, HTTP = 27687, 27474
@@ -38,3 +38,14 @@ def empty_graph() -> Iterator[object]:
         graph.delete_everything()
         apply_schema(graph)
         yield graph
+
+
+def mean_and_sd(name: str, values: Sequence[float], unit: str) -> list[tuple[str, float, str]]:
+    """The mean over seeds as metric ``name``, and for fractions measured on several seeds their
+    standard deviation as ``<name>_sd``."""
+    import numpy as np
+
+    rows = [(name, round(float(np.mean(values)), 4), unit)]
+    if len(values) > 1 and unit == "fraction":
+        rows.append((f"{name}_sd", round(float(np.std(values)), 4), unit))
+    return rows

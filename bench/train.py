@@ -43,6 +43,8 @@ from typing import Any
 
 import numpy as np
 
+import common
+
 logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent / "tmp" / "train"
@@ -129,9 +131,7 @@ def _summarise(key: str, runs: list[dict[str, dict[str, float]]]) -> list[tuple[
         for metric in runs[0][suffix]:
             values = np.array([r[suffix][metric] for r in runs])
             unit = {"epoch_s": "s", "samples_per_s": "samples/s"}.get(metric, "fraction")
-            rows.append((f"{prefix}.{metric}", round(float(values.mean()), 4), unit))
-            if len(values) > 1 and unit == "fraction":
-                rows.append((f"{prefix}.{metric}_sd", round(float(values.std()), 4), unit))
+            rows += common.mean_and_sd(f"{prefix}.{metric}", values, unit)
     return rows
 
 

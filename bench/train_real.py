@@ -149,10 +149,7 @@ def _summarise(prefix: str, runs: list[dict[str, float]]) -> list[tuple[str, Any
         if not len(values):
             logger.warning("%s.%s: undefined on every seed; not reported", prefix, metric)
             continue
-        unit = "s" if metric == "epoch_s" else "fraction"
-        rows.append((f"{prefix}.{metric}", round(float(values.mean()), 4), unit))
-        if len(values) > 1 and unit == "fraction":
-            rows.append((f"{prefix}.{metric}_sd", round(float(values.std()), 4), unit))
+        rows += common.mean_and_sd(f"{prefix}.{metric}", values, "s" if metric == "epoch_s" else "fraction")
     return rows
 
 

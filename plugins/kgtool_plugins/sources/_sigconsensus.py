@@ -29,7 +29,7 @@ from toolkit.consensus import ConsensusMethod, consensus
 from toolkit.errors import ConfigError, InputDataError
 from toolkit.graph.batches import Batch
 
-from ._siglinks import SigLinks, signature_batches
+from ._siglinks import SigLinks, finite_or_reported, signature_batches
 from ._tables import Problems, clean, is_compound_pert_type
 
 if TYPE_CHECKING:
@@ -147,7 +147,8 @@ def consensus_batches(matrices: Sequence[_Matrix], keep: Sequence[list[bool]], l
         vectors = _read_members([m for _, members in chunk for m in members], matrices, layouts, stats)
         rows, links, block = [], [], []
         for key, members in chunk:
-            good = [(mi, j) for mi, j in members if _finite(vectors[(mi, j)], matrices[mi], j, entrez, problems)]
+            good = [(mi, j) for mi, j in members if finite_or_reported(
+                vectors[(mi, j)], matrices[mi].path, matrices[mi].col_ids[j], entrez, problems)]
             if not good:
                 continue
             problems.report.rows_read += len(good)
@@ -161,16 +162,3 @@ def consensus_batches(matrices: Sequence[_Matrix], keep: Sequence[list[bool]], l
         del vectors
         if rows:
             yield from signature_batches(rows, links, np.stack(block), entrez, top_k, size)
-
-
-def _finite(vector: np.ndarray, m: _Matrix, j: int, entrez: np.ndarray, problems: Problems) -> bool:
-    """True when all landmark values are finite; otherwise reported (an error unless lenient)."""
-    import numpy as np
-
-    bad = np.flatnonzero(~np.isfinite(vector))
-    if not len(bad):
-        return True
-    problems.bad(m.path, f"signature {m.col_ids[j]}",
-                 f"{len(bad)} NaN/inf values (first at gene {int(entrez[bad[0]])})",
-                 "recompute or remove this signature", kind="NaN/inf values")
-    return False

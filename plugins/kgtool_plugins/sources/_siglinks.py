@@ -5,12 +5,13 @@ Entrez id ranks first). Shared by per-signature and consensus loads."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from toolkit.graph.batches import Batch
 from toolkit.schema import NodeLabel, RelType
 
-from ._tables import node_batches, rel, rel_batches
+from ._tables import Problems, node_batches, rel, rel_batches
 
 if TYPE_CHECKING:
     import numpy as np
@@ -57,3 +58,16 @@ def ranked(sig_ids: list[str], block: np.ndarray, order: np.ndarray, sign: float
             if z * sign <= 0:
                 break
             yield rel(sig_id, int(entrez[g]), z=z, rank=rank)
+
+
+def finite_or_reported(vector: np.ndarray, path: Path, sig_id: str, entrez: np.ndarray, problems: Problems) -> bool:
+    """True when all of a signature's landmark values are finite; otherwise reported (an error
+    unless lenient) and False."""
+    import numpy as np
+
+    bad = np.flatnonzero(~np.isfinite(vector))
+    if not len(bad):
+        return True
+    problems.bad(path, f"signature {sig_id}", f"{len(bad)} NaN/inf values (first at gene {int(entrez[bad[0]])})",
+                 "recompute or remove this signature", kind="NaN/inf values")
+    return False

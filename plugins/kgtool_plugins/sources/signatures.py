@@ -89,7 +89,7 @@ from toolkit.sources import LoadOptions
 
 from ._sigconsensus import check_mode, consensus_batches, drop_ungrouped
 from ._sigfilters import CC_Q75_COLUMNS, EXEMPLAR_COLUMNS, QualityFilter, active_filters, apply_filters, check_columns
-from ._siglinks import SigLinks, signature_batches
+from ._siglinks import SigLinks, finite_or_reported, signature_batches
 from ._tables import (
     HDF5_MAGIC,
     MISSING,
@@ -840,15 +840,8 @@ class SignaturesSource(ReportingSource):
                 continue
             block = m.block(start, stop)[np.asarray(cols) - start][:, layout.rows]  # (n, landmarks)
             finite = np.isfinite(block).all(axis=1)
-            good: list[int] = []
-            for i, j in enumerate(cols):
-                if finite[i]:
-                    good.append(i)
-                    continue
-                bad = np.flatnonzero(~np.isfinite(block[i]))
-                problems.bad(m.path, f"signature {m.col_ids[j]}",
-                             f"{len(bad)} NaN/inf values (first at gene {int(entrez[bad[0]])})",
-                             "recompute or remove this signature", kind="NaN/inf values")
+            good = [i for i, j in enumerate(cols)
+                    if finite[i] or finite_or_reported(block[i], m.path, m.col_ids[j], entrez, problems)]
             if not good:
                 continue
             block = block[good].astype(np.float64)
