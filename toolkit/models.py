@@ -92,6 +92,9 @@ class ModelPlugin(ABC):
     task: ClassVar[str] = "moa"  # see toolkit.tasks: the task this model solves
     requires_context: ClassVar[bool] = False  # True: TaskData.context must be filled by the export
     uses_compounds: ClassVar[bool] = False  # True: predict_proba(x, compound_ids=...) reads compound structure
+    # Which parts of the graph context the model cannot work without (see CONTEXT_NEEDS): the
+    # pipeline stops with one line naming what to load when one of them is empty.
+    context_needs: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, n_features: int, n_classes: int, params: Optional[Mapping[str, Any]] = None) -> None:
         self.n_features = n_features
@@ -142,3 +145,32 @@ class ModelPlugin(ABC):
         model = cls(blob["n_features"], blob["n_classes"], blob["params"])
         model.load_state_dict(blob["state"])
         return model
+
+
+# context part -> (what it is, how to load it)
+CONTEXT_NEEDS: Mapping[str, tuple[str, str]] = {
+    "string": ("STRING interactions among the landmark genes",
+               "load them with `kgtool load string protein.links.txt.gz [protein.aliases.txt.gz]`"),
+    "go": ("Gene Ontology annotations on the landmark genes (within the GO term size bounds)",
+           "load them with `kgtool load go go-basic.obo goa_human.gaf.gz`, or widen --go-min-genes/--go-max-genes"),
+    "structure": ("compound SMILES", "load compounds with a canonical_smiles column (`kgtool load compounds …`)"),
+}
+
+
+def missing_context(needs: Sequence[str], context: Optional[GraphContext]) -> list[str]:
+    """The parts of ``needs`` (keys of :data:`CONTEXT_NEEDS`) that ``context`` lacks."""
+    unknown = sorted(set(needs) - set(CONTEXT_NEEDS))
+    if unknown:
+        raise ValueError(f"unknown context needs {unknown}; known: {sorted(CONTEXT_NEEDS)}")
+    present = {
+        "string": context is not None and context.gene_edges.size > 0,
+        "go": context is not None and context.gene_go.size > 0 and bool(context.gene_go.any()),
+        "structure": context is not None and bool(context.compound_smiles),
+    }
+    return [need for need in needs if not present[need]]
+
+
+def context_error(model_name: str, missing: Sequence[str]) -> str:
+    """One line naming what the graph lacks for ``model_name`` and how to load it."""
+    parts = [f"{CONTEXT_NEEDS[m][0]} ({CONTEXT_NEEDS[m][1]})" for m in missing]
+    return f"model {model_name!r} needs graph knowledge the graph does not have: {'; '.join(parts)}"
