@@ -88,11 +88,12 @@ def test_per_class_table():
     assert rows["c"].f1 == 1.0 and rows["d"].f1 == 0.0
 
 
-def test_compound_level_averages_signatures_and_unites_labels():
+def test_compound_level_pools_log_probabilities_and_unites_labels():
     proba = np.array([[0.8, 0.2], [0.4, 0.6], [0.1, 0.9]])
     compounds, scores = compound_scores(proba, ["x", "x", "y"])
     assert compounds == ["x", "y"]
-    assert np.allclose(scores, [[0.6, 0.4], [0.1, 0.9]])
+    geometric = np.array([np.sqrt(0.8 * 0.4), np.sqrt(0.2 * 0.6)])  # normalised geometric mean
+    assert np.allclose(scores, [geometric / geometric.sum(), [0.1, 0.9]])
     _, truth = compound_truth(np.array([[1, 0], [1, 1], [0, 1]], dtype=np.float32), ["x", "x", "y"])
     assert truth.tolist() == [[1, 1], [0, 1]]
 
