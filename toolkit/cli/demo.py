@@ -14,23 +14,28 @@ from toolkit.cli.common import open_graph, print_table
 @click.command("demo")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Where to write the demo files "
               "[KGTOOL_HOME/demo].")
+@click.option("--preset", default="demo", show_default=True,
+              help="Dataset preset: demo (fast, planted mechanisms), realistic (16 MoAs, 4,608 signatures with "
+                   "Level 5 confounders) or realistic10x (960 drugs, 46,080 signatures).")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--epochs", default=60, show_default=True)
-@click.option("--compounds-per-moa", default=12, show_default=True)
-@click.option("--moas", "n_moas", default=6, show_default=True)
+@click.option("--compounds-per-moa", type=int, default=None, help="Override the preset's compounds per MoA "
+              "[demo: 12].")
+@click.option("--moas", "n_moas", type=int, default=None, help="Override the preset's number of MoAs [demo: 6].")
 @click.option("--generate-only", is_flag=True, help="Write the demo files and stop.")
 @click.pass_context
-def command(ctx: click.Context, out: Optional[Path], seed: int, epochs: int, compounds_per_moa: int, n_moas: int,
-            generate_only: bool) -> None:
+def command(ctx: click.Context, out: Optional[Path], preset: str, seed: int, epochs: int,
+            compounds_per_moa: Optional[int], n_moas: Optional[int], generate_only: bool) -> None:
     """Generate planted-mechanism data, load it, train, explain and ask a hypothesis query."""
     from toolkit.demo import DemoSpec, generate_demo
 
     settings = ctx.find_root().obj
     out = out or settings.home / "demo"
-    spec = DemoSpec(seed=seed, n_moas=n_moas, compounds_per_moa=compounds_per_moa)
+    overrides = {k: v for k, v in (("n_moas", n_moas), ("compounds_per_moa", compounds_per_moa)) if v is not None}
+    spec = DemoSpec.preset(preset, seed=seed, **overrides)
     if generate_only:
         files = generate_demo(out, spec)
-        click.echo(f"demo files written to {files.root}")
+        click.echo(f"demo files ({preset} preset, {spec.n_signatures} signatures) written to {files.root}")
         return
     tic = time.perf_counter()
     if settings.managed:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from toolkit.demo.molecules import FRAGMENTS, Fragment, make_molecules
-from toolkit.demo.spec import STREAM_DESIGN, STREAM_MOLECULES, DemoSpec, rng_for
+from toolkit.demo.molecules import FRAGMENTS, Fragment, make_molecule_sets, make_molecules
+from toolkit.demo.spec import STREAM_DESIGN, STREAM_MECHANISM, STREAM_MOLECULES, DemoSpec, rng_for
 
 ENTREZ_BASE = 900001  # synthetic Entrez ids start here (never collide with real human genes)
 PERT_BASE = 90000001  # synthetic BRD-K ids start here
@@ -38,6 +38,10 @@ MAX_MOAS = len(FRAGMENTS)
 TARGET_WEIGHT = -1.0  # knockdown-like: targets go down hardest
 PATHWAY_WEIGHT_RANGE = (0.5, 0.8)  # |weight| of the other pathway genes
 STRENGTH_RANGE = (0.7, 1.3)  # per-compound potency
+# realistic presets
+EC50_RANGE_UM = (0.3, 30.0)  # log-uniform per compound
+HILL_RANGE = (0.8, 2.5)
+OFF_TARGET_WEIGHT = (0.3, 0.5)
 
 
 @dataclass(frozen=True)
@@ -63,10 +67,16 @@ class PlantedMoa:
     pathway: np.ndarray  # gene indices; the first targets_per_moa are the targets
     weights: np.ndarray  # float, aligned with pathway
     n_targets: int
+    module: np.ndarray | None = None  # realistic: the planted GO term's genes (targets first)
 
     @property
     def targets(self) -> np.ndarray:
         return self.pathway[: self.n_targets]
+
+    @property
+    def go_genes(self) -> np.ndarray:
+        """Genes annotated to the MoA's planted GO term (and densely linked in STRING); targets first."""
+        return self.module if self.module is not None else self.pathway
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,12 @@ class Compound:
     smiles: str
     inchi_key: str
     strength: float
+    # realistic presets only
+    ec50_um: float = 0.0
+    hill: float = 1.0
+    off_target: int = -1  # gene index of one target of another MoA, -1 for none
+    off_weight: float = 0.0
+    fragments: tuple[int, ...] = ()  # indices into FRAGMENTS the molecule carries
 
 
 @dataclass(frozen=True)
@@ -89,6 +105,10 @@ class Design:
     compounds: tuple[Compound, ...]  # sorted by pert_id
     cells: tuple[str, ...]
     dose_factors: tuple[float, ...]  # aligned with spec.doses
+    # realistic presets only (see toolkit.demo.mechanism)
+    profiles: np.ndarray | None = None  # (n_moas, n_times, n_genes) mechanism per time point
+    target_profiles: dict[int, np.ndarray] | None = None  # off-target gene -> (n_times, n_genes)
+    responsiveness: np.ndarray | None = None  # (n_cells, n_moas) factor
 
     def weight_matrix(self) -> np.ndarray:
         """(n_moas + 1, n_genes) float32 signal weights; the last row (filler) is all zero."""
@@ -117,11 +137,12 @@ def build_design(spec: DemoSpec) -> Design:
     )
 
     # Disjoint pathway gene sets, scattered over the gene list.
-    chosen = rng.permutation(spec.n_genes)[: spec.n_moas * spec.pathway_size]
+    size = spec.go_module_size if spec.realistic else spec.pathway_size
+    chosen = rng.permutation(spec.n_genes)[: spec.n_moas * size]
     moas = []
     for m in range(spec.n_moas):
-        pathway = chosen[m * spec.pathway_size : (m + 1) * spec.pathway_size].astype(np.int64)
-        n_other = spec.pathway_size - spec.targets_per_moa
+        pathway = chosen[m * size : (m + 1) * size].astype(np.int64)
+        n_other = size - spec.targets_per_moa
         signs = np.where(rng.random(n_other) < 0.5, -1.0, 1.0)
         mags = rng.uniform(*PATHWAY_WEIGHT_RANGE, size=n_other)
         weights = np.concatenate([np.full(spec.targets_per_moa, TARGET_WEIGHT), np.round(signs * mags, 4)])
@@ -142,7 +163,14 @@ def build_design(spec: DemoSpec) -> Design:
             )
         )
 
-    molecules = make_molecules([spec.compounds_per_moa] * spec.n_moas, rng_for(spec.seed, STREAM_MOLECULES))
+    if spec.realistic:
+        fragment_sets = shared_fragment_sets(spec)
+        flat = make_molecule_sets(fragment_sets, spec.n_moas, rng_for(spec.seed, STREAM_MOLECULES))
+        cpm_ = spec.compounds_per_moa
+        molecules = [flat[m * cpm_ : (m + 1) * cpm_] for m in range(spec.n_moas)]
+    else:
+        fragment_sets = [(m,) for m in range(spec.n_moas) for _ in range(spec.compounds_per_moa)]
+        molecules = make_molecules([spec.compounds_per_moa] * spec.n_moas, rng_for(spec.seed, STREAM_MOLECULES))
 
     # Unlabelled compounds: about 1 in 12, never the first compound of a MoA.
     n_total = spec.n_compounds
@@ -155,6 +183,7 @@ def build_design(spec: DemoSpec) -> Design:
 
     pert_numbers = rng.permutation(n_total) + PERT_BASE
     strengths = np.round(rng.uniform(*STRENGTH_RANGE, size=n_total), 4)
+    extras = _realistic_extras(spec, moas) if spec.realistic else [{}] * n_total
     raw = []
     for m, moa in enumerate(moas):
         for k in range(spec.compounds_per_moa):
@@ -162,13 +191,14 @@ def build_design(spec: DemoSpec) -> Design:
             extra = rng.permutation(spec.targets_per_moa - 1)[: int(rng.integers(0, spec.targets_per_moa))] + 1
             targets = tuple(int(moa.pathway[t]) for t in sorted([0, *extra.tolist()]))
             pert_id = f"BRD-K{int(pert_numbers[i]):08d}"
-            raw.append((pert_id, m, i not in hidden, targets, molecules[m][k], float(strengths[i])))
+            more = dict(extras[i], fragments=fragment_sets[i]) if spec.realistic else {}
+            raw.append((pert_id, m, i not in hidden, targets, molecules[m][k], float(strengths[i]), more))
     raw.sort(key=lambda r: r[0])
 
     counters = [0] * spec.n_moas
     n_unknown = 0
     compounds = []
-    for pert_id, m, labelled, targets, mol, strength in raw:
+    for pert_id, m, labelled, targets, mol, strength, more in raw:
         if labelled:
             counters[m] += 1
             cmap_name = f"demo-{moas[m].slug}-{counters[m]}"
@@ -185,11 +215,12 @@ def build_design(spec: DemoSpec) -> Design:
                 smiles=mol.smiles,
                 inchi_key=mol.inchi_key,
                 strength=strength,
+                **more,
             )
         )
 
     max_dose = max(spec.doses)
-    return Design(
+    design = Design(
         spec=spec,
         genes=genes,
         moas=tuple(moas),
@@ -197,3 +228,48 @@ def build_design(spec: DemoSpec) -> Design:
         cells=tuple(f"DEMOCELL{c + 1}" for c in range(spec.n_cells)),
         dose_factors=tuple(dose_factor(d, max_dose) for d in spec.doses),
     )
+    if spec.realistic:
+        from toolkit.demo.mechanism import plant_mechanisms  # needs the STRING graph of this design
+
+        design = plant_mechanisms(design)
+    return design
+
+
+def shared_fragment_sets(spec: DemoSpec) -> list[tuple[int, ...]]:
+    """Per compound (MoA-major order): the fragments it carries. A share of each MoA's drugs carries
+    the MoA's preferred fragment, and a share carries another MoA's (so fragments are only partly
+    informative); exactly ``round(fragment_share * compounds_per_moa)`` carriers per MoA, at least one."""
+    rng = rng_for(spec.seed, STREAM_MECHANISM, 1)
+    cpm = spec.compounds_per_moa
+    n_carriers = max(1, min(cpm, round(spec.fragment_share * cpm)))
+    sets: list[tuple[int, ...]] = []
+    for m in range(spec.n_moas):
+        carriers = set(rng.permutation(cpm)[:n_carriers].tolist())
+        for k in range(cpm):
+            own = (m,) if k in carriers else ()
+            decoy: tuple[int, ...] = ()
+            if spec.n_moas > 1 and rng.random() < spec.decoy_fragment_share:
+                other = int(rng.integers(spec.n_moas - 1))
+                decoy = (other + (other >= m),)
+            sets.append(own + decoy)
+    return sets
+
+
+def _realistic_extras(spec: DemoSpec, moas: list[PlantedMoa]) -> list[dict[str, object]]:
+    """Per compound (MoA-major order): Hill curve, and for some drugs one target of another MoA."""
+    rng = rng_for(spec.seed, STREAM_MECHANISM, 2)
+    out: list[dict[str, object]] = []
+    lo, hi = np.log10(EC50_RANGE_UM[0]), np.log10(EC50_RANGE_UM[1])
+    for m in range(spec.n_moas):
+        for _ in range(spec.compounds_per_moa):
+            extra: dict[str, object] = {
+                "ec50_um": round(float(10 ** rng.uniform(lo, hi)), 4),
+                "hill": round(float(rng.uniform(*HILL_RANGE)), 4),
+            }
+            if spec.n_moas > 1 and rng.random() < spec.off_target_fraction:
+                other = int(rng.integers(spec.n_moas - 1))
+                other += other >= m
+                extra["off_target"] = int(moas[other].targets[int(rng.integers(spec.targets_per_moa))])
+                extra["off_weight"] = round(float(rng.uniform(*OFF_TARGET_WEIGHT)), 4)
+            out.append(extra)
+    return out

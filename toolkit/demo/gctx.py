@@ -139,10 +139,22 @@ def write_gctx(
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[int, int]:
     """Write the matrix block by block; ``progress(done, total)`` after each block. Returns its shape."""
-    n_sig = int(plan.sig_ids.size)
-    n_genes = len(design.genes)
     weights = design.weight_matrix()
     offsets = cell_offsets(design)
+    return write_matrix(design, plan.sig_ids, lambda b: signature_block(design, plan, b, weights, offsets), path,
+                        progress)
+
+
+def write_matrix(
+    design: Design,
+    sig_ids: np.ndarray,
+    make_block: Callable[[int], np.ndarray],
+    path: Path,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[int, int]:
+    """Write the GCTX from ``make_block(b)`` (signatures of block b x genes, see :func:`block_size`)."""
+    n_sig = int(sig_ids.size)
+    n_genes = len(design.genes)
     size = block_size(n_genes)
     n_blocks = -(-n_sig // size)
     with h5py.File(path, "w") as h5:
@@ -152,12 +164,12 @@ def write_gctx(
         dset = h5.create_dataset(DATA_NODE, shape=(n_sig, n_genes), dtype=np.float32, chunks=chunks)
         for b in range(n_blocks):
             lo = b * size
-            z = signature_block(design, plan, b, weights, offsets)
+            z = make_block(b)
             dset[lo : lo + z.shape[0]] = z
             if progress is not None:
                 progress(lo + z.shape[0], n_sig)
             logger.debug("gctx block %d/%d written", b + 1, n_blocks)
-        h5.create_dataset(COL_ID_NODE, data=plan.sig_ids, compression="gzip", compression_opts=6)
+        h5.create_dataset(COL_ID_NODE, data=sig_ids, compression="gzip", compression_opts=6)
         row_ids = np.array([str(e) for e in design.genes.entrez.tolist()], dtype="S")
         h5.create_dataset(ROW_ID_NODE, data=row_ids, compression="gzip", compression_opts=6)
     return n_sig, n_genes

@@ -3,7 +3,9 @@
 ``generate_demo(out_dir, spec)`` writes the STRING edge table, a GO ontology (OBO) with GAF
 annotations, CLUE-style compound, signature and gene tables, a level-5 GCTX matrix and
 ``ground_truth.json`` describing what was planted. The same spec (seed included) gives
-byte-identical files (see :mod:`toolkit.demo.gctx` for the GCTX).
+byte-identical files (see :mod:`toolkit.demo.gctx` for the GCTX). ``DemoSpec.preset("realistic")``
+(and ``realistic10x``) switches to network-propagated mechanisms (:mod:`toolkit.demo.mechanism`) in a
+screen with Level 5 confounders (:mod:`toolkit.demo.screen`), in the same file formats.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from pathlib import Path
 from typing import Callable
 
 from toolkit.demo.design import Design, build_design
-from toolkit.demo.gctx import write_gctx, write_siginfo
+from toolkit.demo.gctx import write_gctx, write_matrix, write_siginfo
+from toolkit.demo.mechanism import time_factor
+from toolkit.demo.molecules import FRAGMENTS
 from toolkit.demo.network import write_string_edges
 from toolkit.demo.ontology import Ontology, build_ontology, write_gaf, write_obo
 from toolkit.demo.spec import (
@@ -23,10 +27,13 @@ from toolkit.demo.spec import (
     DemoSpec,
     GroundTruth,
     MoaTruth,
+    OffTarget,
+    RealismTruth,
     UnlabelledCompound,
     load_ground_truth,
     write_ground_truth,
 )
+from toolkit.demo.screen import ScreenBlocks, ScreenPlan, write_screen_siginfo
 
 __all__ = [
     "DemoFiles",
@@ -52,7 +59,8 @@ def _write_tsv(path: Path, header: tuple[str, ...], rows: list[tuple[object, ...
 
 
 def write_compounds(design: Design, path: Path) -> int:
-    """compoundinfo_beta layout: one row per (compound, target); unlabelled compounds get one bare row."""
+    """compoundinfo_beta layout: one row per (compound, target), an off-target as one more target row;
+    unlabelled compounds get one bare row."""
     rows: list[tuple[object, ...]] = []
     symbols = design.genes.symbols
     for c in design.compounds:
@@ -60,7 +68,8 @@ def write_compounds(design: Design, path: Path) -> int:
             rows.append((c.pert_id, c.cmap_name, "", "", c.smiles, c.inchi_key, ""))
             continue
         moa = design.moas[c.moa].name
-        rows += [(c.pert_id, c.cmap_name, symbols[t], moa, c.smiles, c.inchi_key, "") for t in c.targets]
+        targets = c.targets + ((c.off_target,) if c.off_target >= 0 else ())
+        rows += [(c.pert_id, c.cmap_name, symbols[t], moa, c.smiles, c.inchi_key, "") for t in targets]
     _write_tsv(path, COMPOUND_HEADER, rows)
     return len(rows)
 
@@ -74,7 +83,7 @@ def write_geneinfo(design: Design, path: Path) -> None:
     _write_tsv(path, GENEINFO_HEADER, rows)
 
 
-def ground_truth(design: Design, onto: Ontology) -> GroundTruth:
+def ground_truth(design: Design, onto: Ontology, screen: ScreenPlan | None = None) -> GroundTruth:
     entrez = design.genes.entrez
     moas = []
     for m in design.moas:
@@ -92,6 +101,7 @@ def ground_truth(design: Design, onto: Ontology) -> GroundTruth:
                 substructure_name=m.fragment.name,
                 substructure_smarts=m.fragment.smarts,
                 compounds=tuple(c.pert_id for c in design.compounds if c.labelled and c.moa == m.index),
+                go_entrez=tuple(int(entrez[g]) for g in m.module) if m.module is not None else (),
             )
         )
     unlabelled = tuple(
@@ -106,7 +116,38 @@ def ground_truth(design: Design, onto: Ontology) -> GroundTruth:
         go_root=onto.root,
         dose_factors=design.dose_factors,
         n_signatures=design.spec.n_signatures,
+        realism=realism_truth(design, screen) if screen is not None else None,
     )
+
+
+def realism_truth(design: Design, screen: ScreenPlan) -> RealismTruth:
+    """The confounders of a realistic preset, for ground_truth.json."""
+    spec = design.spec
+    genes = design.genes
+    moa_of_target = {int(t): m.name for m in design.moas for t in m.targets}
+    resp = design.responsiveness
+    assert resp is not None
+    moa_names = [m.name for m in design.moas]
+    return RealismTruth(
+        preset=spec.preset_name,
+        times=spec.times,
+        time_factors=tuple(time_factor(t, max(spec.times)) for t in spec.times),
+        off_targets=tuple(
+            OffTarget(c.pert_id, int(genes.entrez[c.off_target]), genes.symbols[c.off_target],
+                      moa_of_target[c.off_target], c.off_weight)
+            for c in design.compounds if c.off_target >= 0
+        ),
+        noise_sig_ids=tuple(s.decode() for s in screen.sig_ids[screen.is_noise].tolist()),
+        failed_plate=screen.plates[screen.failed_plate],
+        bad_bead_batch=screen.batches[screen.bad_batch],
+        non_responsive=tuple((cell, moa_names[m]) for k, cell in enumerate(design.cells)
+                             for m in range(len(moa_names)) if resp[k, m] <= 0.15),
+        responsiveness={cell: {moa_names[m]: float(resp[k, m]) for m in range(len(moa_names))}
+                        for k, cell in enumerate(design.cells)},
+        ec50_um={c.pert_id: c.ec50_um for c in design.compounds},
+        hill={c.pert_id: c.hill for c in design.compounds},
+        fragments={c.pert_id: tuple(FRAGMENTS[k].name for k in c.fragments) for c in design.compounds},
+    )  # fmt: skip
 
 
 def generate_demo(
@@ -131,9 +172,14 @@ def generate_demo(
     n_annotations = write_gaf(onto, design, files.gaf)
     n_compound_rows = write_compounds(design, files.compounds)
     write_geneinfo(design, files.geneinfo)
-    plan = write_siginfo(design, files.siginfo)
-    shape = write_gctx(design, plan, files.gctx, progress)
-    write_ground_truth(ground_truth(design, onto), files.ground_truth)
+    screen = None
+    if spec.realistic:
+        screen = write_screen_siginfo(design, files.siginfo)
+        shape = write_matrix(design, screen.sig_ids, ScreenBlocks(design, screen), files.gctx, progress)
+    else:
+        plan = write_siginfo(design, files.siginfo)
+        shape = write_gctx(design, plan, files.gctx, progress)
+    write_ground_truth(ground_truth(design, onto, screen), files.ground_truth)
 
     logger.info(
         "demo dataset in %s: %d genes, %d MoAs, %d compounds (%d rows), %d signatures, "

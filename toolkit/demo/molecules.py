@@ -1,9 +1,10 @@
-"""Demo compounds: varied molecules that each carry exactly one planted, MoA-specific substructure.
+"""Demo compounds: varied molecules that carry planted substructures (one per MoA by default).
 
 A molecule is a scaffold with two or three substitution sites; one site carries the MoA's
 fragment (through a short linker), the others carry side chains drawn from a pool that contains
 none of the planted fragments. Every molecule is checked with RDKit: it must contain its MoA's
-SMARTS and none of the other MoAs' SMARTS, or generation fails.
+SMARTS and none of the other MoAs' SMARTS, or generation fails. :func:`make_molecule_sets` builds
+molecules with any set of fragments (the realistic presets share fragments across MoAs).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Sequence
 
 import numpy as np
 from rdkit import Chem, RDLogger
@@ -142,14 +144,34 @@ class Molecule:
     inchi_key: str
 
 
-def _assemble(rng: np.random.Generator, frag: Fragment) -> str:
+def _assemble(rng: np.random.Generator, frags: Sequence[Fragment]) -> str | None:
+    """A random molecule carrying each of ``frags`` on its own site; None if the scaffold has too few sites."""
     scaffold = SCAFFOLDS[int(rng.integers(len(SCAFFOLDS)))]
     n = _n_sites(scaffold)
-    site = int(rng.integers(n))
-    linker = LINKERS[int(rng.integers(len(LINKERS)))]
+    if n < len(frags):
+        return None
+    sites = [int(rng.integers(n))] if len(frags) == 1 else [int(x) for x in rng.permutation(n)[: len(frags)]]
+    linkers = [LINKERS[int(rng.integers(len(LINKERS)))] for _ in frags]
     subs = [_branch(SIDE_CHAINS[int(rng.integers(len(SIDE_CHAINS)))]) for _ in range(n)]
-    subs[site] = _branch(linker + frag.smiles)
+    for site, linker, frag in zip(sites, linkers, frags):
+        subs[site] = _branch(linker + frag.smiles)
     return scaffold.format(*subs)
+
+
+def _draw(rng: np.random.Generator, frags: Sequence[Fragment], used: Sequence[Fragment],
+          seen: set[str]) -> Molecule | None:
+    """One new molecule carrying exactly ``frags`` among ``used``, or None (rejected draw)."""
+    smiles = _assemble(rng, frags)
+    mol = _mol(smiles) if smiles is not None else None
+    if mol is None:
+        return None
+    smiles = Chem.MolToSmiles(mol)
+    if smiles in seen:
+        return None
+    if any(mol.HasSubstructMatch(o.pattern) for o in used if o not in frags):
+        return None
+    seen.add(smiles)
+    return Molecule(smiles=smiles, inchi_key=Chem.MolToInchiKey(mol))
 
 
 def make_molecules(
@@ -173,34 +195,55 @@ def make_molecules(
                 raise RuntimeError(
                     f"could not build {count} distinct molecules with a {frag.name}; lower compounds_per_moa"
                 )
-            mol = _mol(_assemble(rng, frag))
-            if mol is None:
-                continue
-            smiles = Chem.MolToSmiles(mol)
-            if smiles in seen:
-                continue
-            if any(mol.HasSubstructMatch(o.pattern) for o in used if o is not frag):
-                continue
-            seen.add(smiles)
-            group.append(Molecule(smiles=smiles, inchi_key=Chem.MolToInchiKey(mol)))
+            molecule = _draw(rng, (frag,), used, seen)
+            if molecule is not None:
+                group.append(molecule)
         out.append(group)
-    verify_substructures(out, used)
+    verify_fragment_sets([m for g in out for m in g], [(m,) for m, g in enumerate(out) for _ in g], used)
     logger.debug("built %d molecules", sum(len(g) for g in out))
+    return out
+
+
+def make_molecule_sets(
+    fragment_sets: Sequence[tuple[int, ...]], n_used: int, rng: np.random.Generator, max_tries_per_molecule: int = 200
+) -> list[Molecule]:
+    """One distinct molecule per entry of ``fragment_sets``, carrying exactly those fragments (indices
+    into :data:`FRAGMENTS`, at most three, possibly none) and no other of the first ``n_used``."""
+    used = FRAGMENTS[:n_used]
+    seen: set[str] = set()
+    out: list[Molecule] = []
+    for wanted in fragment_sets:
+        frags = tuple(used[k] for k in wanted)
+        for _ in range(max_tries_per_molecule):
+            molecule = _draw(rng, frags, used, seen)
+            if molecule is not None:
+                out.append(molecule)
+                break
+        else:
+            names = ", ".join(f.name for f in frags) or "no fragment"
+            raise RuntimeError(f"could not build a new molecule with {names}; lower compounds_per_moa")
+    verify_fragment_sets(out, fragment_sets, used)
+    logger.debug("built %d molecules", len(out))
     return out
 
 
 def verify_substructures(groups: list[list[Molecule]], fragments: tuple[Fragment, ...]) -> None:
     """Raise RuntimeError unless each group's molecules carry exactly their own fragment."""
-    for m, group in enumerate(groups):
-        for molecule in group:
-            mol = Chem.MolFromSmiles(molecule.smiles)
-            if mol is None:
-                raise RuntimeError(f"demo SMILES does not parse: {molecule.smiles}")
-            for k, frag in enumerate(fragments):
-                if mol.HasSubstructMatch(frag.pattern) != (k == m):
-                    raise RuntimeError(
-                        f"planted substructure violated: {molecule.smiles} vs {frag.name} ({frag.smarts})"
-                    )
+    verify_fragment_sets([m for g in groups for m in g], [(k,) for k, g in enumerate(groups) for _ in g], fragments)
+
+
+def verify_fragment_sets(molecules: Sequence[Molecule], fragment_sets: Sequence[tuple[int, ...]],
+                         fragments: Sequence[Fragment]) -> None:
+    """Raise RuntimeError unless each molecule carries exactly the fragments of its set."""
+    for molecule, wanted in zip(molecules, fragment_sets):
+        mol = Chem.MolFromSmiles(molecule.smiles)
+        if mol is None:
+            raise RuntimeError(f"demo SMILES does not parse: {molecule.smiles}")
+        for k, frag in enumerate(fragments):
+            if mol.HasSubstructMatch(frag.pattern) != (k in wanted):
+                raise RuntimeError(
+                    f"planted substructure violated: {molecule.smiles} vs {frag.name} ({frag.smarts})"
+                )
 
 
 _check_tables()

@@ -11,7 +11,7 @@ from toolkit.demo.spec import STREAM_NETWORK, rng_for
 
 HEADER = ("entrez_a", "symbol_a", "entrez_b", "symbol_b", "combined_score")
 
-# Score bands: planted pathway edges are confident, background edges weak.
+# Score bands: planted pathway edges (the planted GO term's genes) are confident, background edges weak.
 TARGET_SCORES = (850, 999)  # target <-> pathway gene (targets are hubs)
 PATHWAY_SCORES = (700, 949)  # pathway gene <-> pathway gene
 HUB_SCORES = (400, 699)  # extra target <-> random gene edges
@@ -46,7 +46,7 @@ def build_edges(design: Design) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         parts.append((np.minimum(a, b), np.maximum(a, b), scores, priority))
 
     for moa in design.moas:
-        p = moa.pathway
+        p = moa.go_genes
         t = moa.n_targets
         i, j = np.triu_indices(p.size, k=1)
         hub = i < t  # pairs that involve a target (targets come first in the pathway)
@@ -68,7 +68,7 @@ def build_edges(design: Design) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     # Inside a pathway only the planted (confident) edges exist.
     pathway_of = np.full(n, -1, dtype=np.int64)
     for moa in design.moas:
-        pathway_of[moa.pathway] = moa.index
+        pathway_of[moa.go_genes] = moa.index
     keep = (lo != hi) & ~((prio >= 2) & (pathway_of[lo] >= 0) & (pathway_of[lo] == pathway_of[hi]))
     lo, hi, score, prio = lo[keep], hi[keep], score[keep], prio[keep]
     key = lo * n + hi

@@ -76,7 +76,7 @@ def build_ontology(design: Design) -> Ontology:
                 t.part_of.append(other.id)
         terms.append(t)
         pathway_ids.append(t.id)
-        annotations.append((t.id, sorted(int(g) for g in moa.pathway)))
+        annotations.append((t.id, sorted(int(g) for g in moa.go_genes)))
 
     n_genes = len(design.genes)
     background: list[Term] = []
