@@ -2,13 +2,41 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 HOME = Path(__file__).resolve().parent / "tmp" / "home"
 BOLT, HTTP = 27687, 27474
+
+
+class BenchFailed(RuntimeError):
+    """A benchmark some of whose runs failed; ``results`` holds the figures it did measure
+    (``bench/run.py`` records them, then the failure)."""
+
+    def __init__(self, message: str, results: Sequence[tuple[str, Any, str]] = ()) -> None:
+        super().__init__(message)
+        self.results = list(results)
+
+
+def use_server_from_env() -> None:
+    """Point this module at another managed server when ``KGTOOL_BENCH_HOME`` /
+    ``KGTOOL_BENCH_BOLT_PORT`` / ``KGTOOL_BENCH_HTTP_PORT`` name one."""
+    global HOME, BOLT, HTTP
+    if os.environ.get("KGTOOL_BENCH_HOME"):
+        HOME = Path(os.environ["KGTOOL_BENCH_HOME"])
+    if os.environ.get("KGTOOL_BENCH_BOLT_PORT"):
+        BOLT = int(os.environ["KGTOOL_BENCH_BOLT_PORT"])
+    if os.environ.get("KGTOOL_BENCH_HTTP_PORT"):
+        HTTP = int(os.environ["KGTOOL_BENCH_HTTP_PORT"])
+
+
+def wanted(env: str, known: Sequence[str]) -> list[str]:
+    """``known`` restricted to the comma list in environment variable ``env`` (all when unset)."""
+    raw = os.environ.get(env)
+    return [k for k in known if k in raw.split(",")] if raw else list(known)
 
 
 def server(fresh: bool = False):

@@ -73,7 +73,7 @@ def _method_results(method: str, m: dict[str, Any], results: list) -> None:
             ("pathway_top3_prediction_rate", "fraction"), ("substructure_hit_rate", "fraction"),
             ("edge_precision_at_20", "fraction"), ("edge_precision_at_20_random", "fraction"),
             ("seed_top20_overlap", "fraction"), ("seed_spearman", "rho"),
-            ("retrain_top20_overlap", "fraction"), ("retrain_spearman", "rho"), ("deletion_auc", "auc"),
+            ("retrained_top20_overlap", "fraction"), ("retrained_spearman", "rho"), ("deletion_auc", "auc"),
             ("insertion_auc", "auc"), ("infidelity", "score"), ("sensitivity_max", "score")]
     for key, unit in keys:
         if key in m:
@@ -304,7 +304,8 @@ def _time_queries(graph: Any, cases: list[tuple[str, str, dict[str, Any]]], resu
 
 
 def run() -> list[tuple[str, float, str]]:
-    from toolkit.demo import DemoSpec, generate_demo, load_ground_truth
+    from toolkit.demo import DemoSpec, generate_demo
+    from toolkit.explain.truth import load_truth
     from toolkit.demo.workflow import demo_loads
     from toolkit.graph.db import connect
     from toolkit.load import load
@@ -324,7 +325,7 @@ def run() -> list[tuple[str, float, str]]:
     with common.empty_graph() as graph:
         try:
             files = generate_demo(WORK / "demo", DemoSpec())
-            truth = load_ground_truth(files.ground_truth)
+            truth = load_truth(files.ground_truth)
             for source, paths in demo_loads(WORK / "demo"):
                 load(graph, settings, source, paths)
             quality = _quality(graph, settings, files.ground_truth, results)

@@ -93,21 +93,6 @@ ONE_SEED = tuple(os.environ.get("KGTOOL_BENCH_TRAIN_REAL_ONE_SEED", "go_vnn,logi
 EPOCHS, PATIENCE = 40, 8
 
 
-def _wanted(env: str, known: list[str]) -> list[str]:
-    raw = os.environ.get(env)
-    return [k for k in known if k in raw.split(",")] if raw else known
-
-
-def _use_server_from_env() -> None:
-    """Point ``common`` at another managed server when the environment names one."""
-    if os.environ.get("KGTOOL_BENCH_HOME"):
-        common.HOME = Path(os.environ["KGTOOL_BENCH_HOME"])
-    if os.environ.get("KGTOOL_BENCH_BOLT_PORT"):
-        common.BOLT = int(os.environ["KGTOOL_BENCH_BOLT_PORT"])
-    if os.environ.get("KGTOOL_BENCH_HTTP_PORT"):
-        common.HTTP = int(os.environ["KGTOOL_BENCH_HTTP_PORT"])
-
-
 def load_fixture(graph: Any, name: str) -> float:
     """Load one fixture (with STRING, GO and the Hub) into the emptied graph; seconds taken."""
     from toolkit.load import load
@@ -167,14 +152,14 @@ def run() -> list[tuple[str, Any, str]]:
         logger.warning("train_real: %s is not present; nothing to measure", SHARED)
         return []
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
-    _use_server_from_env()
+    common.use_server_from_env()
     models = {n: c for n, c in sorted(plugins.registry().items["models"].items()) if task_of(c) is Task.MOA}
-    names = _wanted("KGTOOL_BENCH_TRAIN_REAL_MODELS", list(models))
+    names = common.wanted("KGTOOL_BENCH_TRAIN_REAL_MODELS", list(models))
     results: list[tuple[str, Any, str]] = []
     server = common.server()
     server.start(timeout=300)
     try:
-        for fixture in _wanted("KGTOOL_BENCH_TRAIN_REAL_FIXTURES", list(FIXTURES)):
+        for fixture in common.wanted("KGTOOL_BENCH_TRAIN_REAL_FIXTURES", list(FIXTURES)):
             tag = f"real_{fixture}"
             with common.empty_graph() as graph:
                 load_s = load_fixture(graph, fixture)
@@ -184,7 +169,7 @@ def run() -> list[tuple[str, Any, str]]:
                         (f"train_real.{tag}.labelled_compounds", len(labelled), "count"),
                         (f"train_real.{tag}.classes", len(data.classes), "count"),
                         (f"train_real.{tag}.load_s", round(load_s, 2), "s")]
-            for split_name in _wanted("KGTOOL_BENCH_TRAIN_REAL_SPLITS", list(SPLITS)):
+            for split_name in common.wanted("KGTOOL_BENCH_TRAIN_REAL_SPLITS", list(SPLITS)):
                 try:
                     splits = [make_split(data, split_name, seed=seed) for seed in range(SEEDS)]
                 except ConfigError as exc:

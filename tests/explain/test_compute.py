@@ -9,7 +9,9 @@ from toolkit.explain.compute import (
     Explanation,
     PredictionInfo,
     attribute_predictions,
+    SkipReason,
     explain_arrays,
+    match_predictions,
     predictions_from,
     undirected_edges,
 )
@@ -24,6 +26,20 @@ def test_predictions_group_a_compounds_signatures_and_skip_unknown_compounds():
             {"prediction_id": "p9", "pert_id": "nope", "moa": "A"}]
     (p,) = predictions_from(rows, ("c0", "c1", "c1", "c2"), ("A", "B"))
     assert (p.prediction_id, p.target, p.rows, p.split) == ("p1", 1, (1, 2), "test")
+
+
+def test_every_prediction_that_cannot_be_explained_is_returned_with_its_reason():
+    rows = [{"prediction_id": "p1", "pert_id": "c1", "moa": "B"},
+            {"prediction_id": "p2", "pert_id": "gone", "moa": "A"},  # no signature in the graph
+            {"prediction_id": "p3", "pert_id": "qc", "moa": "A"},  # signatures, but none left after QC
+            {"prediction_id": "p4", "pert_id": "c0", "moa": "Z"}]  # not a class of the train run
+    predictions, skipped = match_predictions(rows, ("c0", "c1", "c1"), ("A", "B"), in_graph={"c0", "c1", "qc"})
+    assert [p.prediction_id for p in predictions] == ["p1"]
+    assert [(s.prediction_id, s.reason) for s in skipped] == [
+        ("p2", SkipReason.NOT_IN_SNAPSHOT), ("p3", SkipReason.NO_SAMPLES), ("p4", SkipReason.CLASS_UNKNOWN)]
+    assert skipped[0].as_row() == {"prediction_id": "p2", "pert_id": "gone", "moa": "A", "reason": "not_in_snapshot"}
+    _, unknown = match_predictions(rows[1:2], ("c0",), ("A",))
+    assert unknown[0].reason is SkipReason.NO_SAMPLES  # without the graph's compounds: cannot tell
 
 
 def test_attributions_are_the_mean_over_a_compounds_signatures():
@@ -90,11 +106,11 @@ def test_the_report_is_self_contained_and_escapes_names():
     explanation = Explanation("integrated_gradients", preds, (11, 12, 13), a)
     run = RunRecord(run_id="explain-x", kind="explain", plugin="integrated_gradients", config={}, seed=0,
                     parent_run="train-y").with_result("completed", {"deletion_auc": 0.1, "deletion_auc_random": 0.6,
-                                                                     "seed_top20_overlap": 1.0, "deterministic": 1.0})
+                                                                     "deterministic": 1.0})
     page = render_report(run, explanation, {11: "GENE<A>"})
     assert page.startswith("<!DOCTYPE html>") and "data:image/png;base64," in page
     assert "<script>" not in page and "&lt;script&gt;" in page
-    assert "deletion AUC" in page and "deterministic method" in page
+    assert "deletion AUC" in page and "not measured" in page and "deterministic method" in page
     assert "http://" not in page and "https://" not in page  # nothing fetched from outside
 
 

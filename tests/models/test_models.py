@@ -14,6 +14,8 @@ from toolkit.models import TaskData, TrainConfig
 from .conftest import QUICK, SMALL
 
 if TYPE_CHECKING:
+    import torch
+
     from kgtool_plugins.models.multimodal import MultimodalModel
 
 
@@ -202,6 +204,60 @@ def test_gnn_rejects_unknown_conv() -> None:
         GNNModel(10, 2, {"conv": "gin"})
 
 
+def test_gnn_scales_its_input_by_the_training_rms(train_part: TaskData, test_x: np.ndarray) -> None:
+    """Consensus signatures are ~3x smaller than single ones: the gnn sees both at the same scale."""
+    from kgtool_plugins.models.gnn import GNNModel
+
+    model = GNNModel(train_part.x.shape[1], len(train_part.classes), {"hidden": 8, "emb": 4})
+    model.fit(train_part, QUICK)
+    x = train_part.x[train_part.labelled].astype(np.float64)
+    assert float(model.fitted_module().net.input_scale) == pytest.approx(1.0 / np.sqrt(np.mean(x**2)), rel=1e-6)
+    small = replace(train_part, x=train_part.x / 3.0)
+    shrunk = GNNModel(train_part.x.shape[1], len(train_part.classes), {"hidden": 8, "emb": 4})
+    shrunk.fit(small, QUICK)
+    np.testing.assert_allclose(shrunk.predict_proba(test_x / 3.0), model.predict_proba(test_x), atol=1e-4)
+
+
+def test_gnn_loads_checkpoints_saved_before_the_input_scale(train_part: TaskData, test_x: np.ndarray) -> None:
+    from kgtool_plugins.models.gnn import GNNModel
+
+    model = GNNModel(train_part.x.shape[1], len(train_part.classes), {"hidden": 8, "emb": 4})
+    model.fit(train_part, QUICK)
+    state = model.state_dict()
+    old = {**state, "module": {k: v for k, v in state["module"].items() if k != "net.input_scale"}}
+    loaded = GNNModel(train_part.x.shape[1], len(train_part.classes), model.params)
+    loaded.load_state_dict(old)
+    assert float(loaded.fitted_module().net.input_scale) == 1.0  # what those checkpoints computed
+    loaded.fitted_module().net.input_scale.fill_(float(model.fitted_module().net.input_scale))
+    np.testing.assert_array_equal(loaded.predict_proba(test_x), model.predict_proba(test_x))
+
+
+def test_small_training_sets_get_smaller_batches() -> None:
+    from kgtool_plugins.models._torch import small_data_config
+
+    config = TrainConfig(batch_size=64)
+    assert small_data_config(config, 48, 8).batch_size == 6  # 8 steps an epoch, not 1
+    assert small_data_config(config, 5, 8).batch_size == 1
+    assert small_data_config(config, 10_000, 8) is config  # large sets: unchanged
+    with pytest.raises(ValueError, match="min_steps"):
+        small_data_config(config, 48, 0)
+
+
+def test_torch_models_take_enough_steps_on_compound_level_rows(demo_task: TaskData) -> None:
+    """~One consensus row per compound: the batch shrinks to give ``min_steps`` steps an epoch."""
+    from kgtool_plugins.models.gnn import GNNModel
+    from toolkit.train.aggregate import aggregate
+
+    compounds = aggregate(demo_task, "compound")
+    n = int(compounds.labelled.sum())
+    history = GNNModel(compounds.x.shape[1], len(compounds.classes), {"hidden": 8, "emb": 4}).fit(
+        compounds, replace(QUICK, batch_size=64, epochs=1))
+    assert history["batch_size"] == -(-n // 8) < 64
+    history = GNNModel(compounds.x.shape[1], len(compounds.classes), {"hidden": 8, "emb": 4, "min_steps": 1}).fit(
+        compounds, replace(QUICK, batch_size=64, epochs=1))
+    assert history["batch_size"] == 64
+
+
 # -- go_vnn --------------------------------------------------------------------------------------
 def test_vnn_plan_follows_the_dag() -> None:
     from kgtool_plugins.models.nets.vnn import plan_dag
@@ -300,6 +356,31 @@ def test_multimodal_checkpoint_keeps_structures(multimodal: "MultimodalModel", d
     loaded = MultimodalModel.load(tmp_path / "m.pt")
     x, ids = demo_task.x[:5], demo_task.compound_ids[:5]
     np.testing.assert_array_equal(loaded.predict_proba(x, ids), multimodal.predict_proba(x, ids))
+
+
+def test_multimodal_network_branch_passes_messages_over_the_string_graph(multimodal: "MultimodalModel",
+                                                                        demo_task: TaskData) -> None:
+    """Same weights, other STRING edges: the predictions change (an edge-blind branch would not)."""
+    from kgtool_plugins.models.multimodal import MultimodalModel
+
+    state = multimodal.state_dict()
+    edges = state["module"]["network.net.edges"]
+    np.testing.assert_array_equal(edges.numpy(), demo_task.context.gene_edges)
+    x, ids = demo_task.x[:8], demo_task.compound_ids[:8]
+
+    def with_edges(new_edges: "torch.Tensor") -> np.ndarray:
+        module = {**state["module"], "network.net.edges": new_edges}
+        model = MultimodalModel(multimodal.n_features, multimodal.n_classes, multimodal.params)
+        model.load_state_dict({**state, "module": module})
+        return model.predict_proba(x, ids)
+
+    import torch
+
+    np.testing.assert_array_equal(with_edges(edges.clone()), multimodal.predict_proba(x, ids))  # control
+    perm = torch.as_tensor(np.random.default_rng(0).permutation(multimodal.n_features))
+    rewired = with_edges(perm[edges])  # same degree sequence, other neighbours
+    assert np.abs(rewired - multimodal.predict_proba(x, ids)).max() > 1e-4
+    assert np.all(multimodal.modality_weights(x, ids)[:, 1] > 0)
 
 
 def test_models_train_on_the_planted_signal(train_part: TaskData, valid_part: TaskData) -> None:

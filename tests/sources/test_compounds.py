@@ -9,12 +9,13 @@ from rdkit import Chem
 
 from kgtool_plugins.sources import compounds as compounds_module
 from kgtool_plugins.sources.compounds import FUNCTIONAL_GROUPS, CompoundsSource, analyse_smiles
+from tests.helpers import SHARED_DATA
 from toolkit.errors import InputDataError
 from toolkit.schema import NodeLabel, RelType
 
 from ._util import counts, nodes, rels, run, truncated_gzip, tsv, write
 
-SHARED = Path(__file__).parents[3] / "shared" / "data"
+SHARED = SHARED_DATA
 real = pytest.mark.skipif(not SHARED.exists(), reason="../shared/data is not present")
 HUB = SHARED / "drug_repurposing_hub"
 
@@ -144,14 +145,17 @@ def test_functional_groups_and_scaffolds(tmp_path):
         ("BRD-K00000002", "celecoxib", "", "", CELECOXIB, "", ""),
         ("BRD-K00000003", "gefitinib", "", "", GEFITINIB, "", ""),
         ("BRD-K00000004", "acid nitrile", "", "", "N#Cc1ccc(C(=O)O)cc1", "", ""),
-        ("BRD-K00000005", "ethanol", "", "", "CCO", "", ""),
+        ("BRD-K00000005", "butane", "", "", "CCCC", "", ""),
     )
     batches, _ = run(CompoundsSource(), [path])
     subs = {s["smarts"]: s for s in nodes(batches, NodeLabel.SUBSTRUCTURE)}
     groups = {g.smarts: g.name for g in FUNCTIONAL_GROUPS}
     assert all(subs[s]["kind"] == "functional_group" and subs[s]["name"] == n for s, n in groups.items())
     scaffolds = {s["smarts"] for s in subs.values() if s["kind"] == "scaffold"}
-    assert "c1ccccc1" in scaffolds and all(s["name"] == s["smarts"] for s in subs.values() if s["kind"] == "scaffold")
+    gefitinib_scaffold = nodes(batches, NodeLabel.COMPOUND)[2]["scaffold"]
+    assert gefitinib_scaffold in scaffolds and all(s["name"] == s["smarts"] for s in subs.values()
+                                                   if s["kind"] == "scaffold")
+    assert subs["c1ccccc1"]["kind"] == "functional_group"  # vorinostat's scaffold is the benzene group
     has = {}
     for r in rels(batches, RelType.HAS_SUBSTRUCTURE):
         has.setdefault(r["start"], {})[subs[r["end"]]["name"]] = r["props"]
@@ -166,19 +170,45 @@ def test_functional_groups_and_scaffolds(tmp_path):
 
 def test_functional_group_table_is_valid():
     names = [g.name for g in FUNCTIONAL_GROUPS]
-    assert len(names) == len(set(names)) and 20 <= len(names) <= 40
+    assert len(names) == len(set(names)) and 60 <= len(names) <= 150
     assert len({g.smarts for g in FUNCTIONAL_GROUPS}) == len(names)
     for g in FUNCTIONAL_GROUPS:
         assert Chem.MolFromSmarts(g.smarts) is not None, g
-    for needed in ("hydroxamic acid", "sulfonamide", "nitrile", "trifluoromethyl", "carboxylic acid", "morpholine"):
+        assert "*" not in g.smarts, g  # "*" marks mined BRICS fragments: the kinds never share a key
+    for needed in ("hydroxamic acid", "sulfonamide", "nitrile", "trifluoromethyl", "carboxylic acid", "amide",
+                   "ester", "urea", "phenol", "aniline", "nitro", "aryl halide", "pyridine", "morpholine"):
         assert needed in names
 
 
-def test_demo_fragments_are_listed_with_the_same_smarts():
-    demo = pytest.importorskip("toolkit.demo.molecules")
+@pytest.mark.parametrize(("smiles", "groups"), [
+    ("Cc1cc(NS(=O)(=O)c2ccc(N)cc2)no1", {"sulfonamide", "aniline", "isoxazole", "benzene"}),  # sulfamethoxazole
+    ("OC(Cn1cncn1)(Cn1cncn1)c1ccc(F)cc1F", {"alcohol", "1,2,4-triazole", "aryl fluoride"}),  # fluconazole
+    ("CC(=O)CC(c1ccccc1)c1c(O)c2ccccc2oc1=O", {"ketone", "coumarin", "phenol"}),  # warfarin
+    ("CN(C)C(=N)NC(=N)N", {"guanidine"}),  # metformin
+    ("C=CC(=O)N1CCCC(n2nc(-c3ccc(Oc4ccccc4)cc3)c3c(N)ncnc32)C1", {"acrylamide", "michael acceptor", "ether"}),
+])
+def test_functional_groups_of_known_drugs(smiles, groups):
+    struct = analyse_smiles(smiles)
+    assert struct is not None
+    assert groups <= {FUNCTIONAL_GROUPS[i].name for i, _ in struct.groups}
+
+
+def test_the_fixed_groups_are_a_medchem_list_not_the_demo_plants():
+    """The list stands on its own: most of its groups are never planted by the demo generator. A
+    planted fragment that is also an ordinary listed group keeps the same SMARTS, so the demo's
+    ground truth names that node."""
+    from toolkit.demo.molecules import FRAGMENTS
+
+    planted_names = {f.name for f in FRAGMENTS}
+    planted_smarts = {f.smarts for f in FRAGMENTS}
+    never_planted = [g for g in FUNCTIONAL_GROUPS if g.name not in planted_names and g.smarts not in planted_smarts]
+    assert len(never_planted) >= 3 * len(FRAGMENTS)
+    assert {"amide", "ester", "phenol", "aniline", "pyridine", "ketone", "alcohol", "thiazole"} <= {
+        g.name for g in never_planted}
     listed = {g.name: g.smarts for g in FUNCTIONAL_GROUPS}
-    for frag in demo.FRAGMENTS:
-        assert listed.get(frag.name) == frag.smarts, frag
+    for frag in FRAGMENTS:
+        if frag.name in listed:
+            assert listed[frag.name] == frag.smarts, frag
 
 
 def test_scaffold_equal_to_a_group_smarts_is_that_group(tmp_path):

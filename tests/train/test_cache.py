@@ -114,10 +114,12 @@ def test_hit_miss_and_invalidation_by_a_new_load(demo_graph, tmp_path, monkeypat
         raise AssertionError("a cache hit must not query the signatures")
 
     with monkeypatch.context() as m:
-        m.setattr(cache, "export_signatures", no_export)
+        m.setattr(cache, "export_snapshot", no_export)  # the cache's export (signatures and their QC)
         second = cache.snapshot(graph, tmp_path, options)
         assert second.cache_hit and second.data_hash == first.data_hash and second.path == first.path
         _same(first.data, second.data)
+        assert np.array_equal(first.quality.qc_pass, second.quality.qc_pass)
+        assert np.array_equal(first.quality.cc_q75, second.quality.cc_q75, equal_nan=True)
         # training and predicting add Run/Prediction nodes only: the cache still holds
         train(graph, replace(settings, home=tmp_path / "home"), "mlp", TrainConfig(epochs=2, seed=0),
               data=second.data)

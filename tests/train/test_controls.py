@@ -28,8 +28,9 @@ def _data(seed: int = 0) -> TaskData:
     rng = np.random.default_rng(seed)
     edges, weight = _random_graph(seed)
     gene_go = (rng.random((N_GENES, 12)) < 0.2).astype(np.float32)
-    context = replace(base.context, gene_edges=edges, edge_weight=weight, go_ids=tuple(f"GO:{k:07d}" for k in range(12)),
-                      go_names=tuple(f"term {k}" for k in range(12)), gene_go=gene_go,
+    context = replace(base.context, gene_edges=edges, edge_weight=weight,
+                      go_ids=tuple(f"GO:{k:07d}" for k in range(12)), go_names=tuple(f"term {k}" for k in range(12)),
+                      gene_go=gene_go,
                       go_edges=np.array([[1, 2], [0, 0]], dtype=np.int64))
     return replace(base, context=context)
 

@@ -96,7 +96,8 @@ def test_signature_level_predictions_through_the_cli(demo_graph):
     from toolkit.cli import cli
 
     graph = demo_graph.graph
-    result = CliRunner().invoke(cli, ["train", "logistic", "--predict-level", "both", "--seed", "3"],
+    result = CliRunner().invoke(cli, ["train", "logistic", "--predict-level", "both", "--aggregate", "none",
+                                      "--seed", "3"],
                                 env=server_env(), catch_exceptions=False)
     assert result.exit_code == 0, result.output
     run_id = result.output.strip().splitlines()[-1].split()[-1]
@@ -105,7 +106,11 @@ def test_signature_level_predictions_through_the_cli(demo_graph):
         RETURN p.level AS level, labels(target)[0] AS label, count(p) AS n, count(DISTINCT target) AS targets,
                sum(CASE WHEN p.rank = 1 THEN 1 ELSE 0 END) AS firsts""", ""), run=run_id)
     by_level = {r["level"]: r for r in rows}
-    n_sigs = graph.read(cypher.Statement("t", "MATCH (s:Signature) RETURN count(s) AS n", ""))[0]["n"]
+    # the default QC filter (--qc auto) leaves out the signatures the loader marked qc_pass = false
+    n_sigs = graph.read(cypher.Statement("t", "MATCH (s:Signature) WHERE coalesce(s.qc_pass, true) RETURN count(s) AS n",
+                                         ""))[0]["n"]
+    n_failed = graph.read(cypher.Statement("t", "MATCH (s:Signature {qc_pass: false}) RETURN count(s) AS n", ""))[0]["n"]
+    assert n_failed > 0  # the demo has QC failures, so this checks the filter
     assert by_level["signature"]["label"] == "Signature" and by_level["signature"]["targets"] == n_sigs
     assert by_level["signature"]["n"] == 3 * n_sigs and by_level["signature"]["firsts"] == n_sigs
     assert by_level["compound"]["label"] == "Compound"

@@ -11,10 +11,10 @@ import pytest
 
 from tests.helpers import SHARED_DATA
 from toolkit.errors import ConfigError, RunError
-from toolkit.explain.pipeline import export_for
 from toolkit.models import TrainConfig
-from toolkit.train.export import data_hash, export_signatures
+from toolkit.train.export import export_signatures
 from toolkit.train.pipeline import train
+from toolkit.train.samples import training_samples
 
 pytestmark = [pytest.mark.skipif(not SHARED_DATA.exists(), reason="../shared/data is not present"),
               pytest.mark.shared_data]
@@ -90,8 +90,9 @@ def test_train_records_the_level_and_explain_sees_the_same_samples(session_graph
     _load(session_graph, settings, "none")
     _load(session_graph, settings, "modz")
     home = replace(settings, home=tmp_path)
-    run = train(session_graph, home, "logistic", FAST, "random", signatures="consensus", use_cache=False)
+    run = train(session_graph, home, "logistic", FAST, "random", signatures="consensus", use_cache=False,
+                aggregate="none")
     assert run.config["signatures"] == "consensus"
     assert run.config["samples"] == _count(session_graph, CONSENSUS)
-    again = export_for(session_graph, run.config)
-    assert all(s.startswith("consensus:") for s in again.sample_ids) and data_hash(again) == run.data_hash
+    again = training_samples(session_graph, run.config, home, use_cache=False)  # what explain and predict read
+    assert all(s.startswith("consensus:") for s in again.data.sample_ids) and again.data_hash == run.data_hash

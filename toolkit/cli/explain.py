@@ -24,40 +24,47 @@ from toolkit.cli.common import open_graph, parse_params
               help="Gene-pair interactions by paired ablation of the top genes.")
 @click.option("--quality/--no-quality", default=True, show_default=True,
               help="Deletion/insertion AUCs, Captum infidelity/sensitivity, stability (stored on the run).")
-@click.option("--retrain-seeds", default=0, show_default=True, type=click.IntRange(min=0),
-              help="Retrain the model in-process with this many other seeds and compare explanations.")
+@click.option("--retrain-seeds", default=None, type=click.IntRange(min=0),
+              help="Retrain the model in-process with this many other seeds and compare explanations "
+                   "(retrained_top20_overlap) [default: 1 with --truth, else 0].")
 @click.option("--truth", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A demo ground_truth.json: score explanations against the planted mechanisms.")
+              help="A truth file (docs/truth-format.md, e.g. a demo's ground_truth.json): score explanations "
+                   "against the known mechanisms.")
+@click.option("--allow-data-change", is_flag=True,
+              help="Explain even if the graph's data changed since the train run (recorded on the run).")
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path),
               help="Write a self-contained HTML report here.")
 @click.option("--max-signatures", default=0, show_default=True, type=click.IntRange(min=0),
-              help="Explain at most this many signatures per prediction (0 = all); for slow explainers.")
+              help="Explain at most this many samples per prediction (0 = all); for slow explainers.")
 @click.option("--explainer-param", "explainer_params", multiple=True,
               help="Explainer keyword argument key=value, e.g. epochs=50 for gnn_explainer (repeatable).")
 @click.pass_context
 def command(ctx: click.Context, train_run_id: str, method: str, top_k: int, seed: int, splits: tuple[str, ...],
-            pathways: bool, interactions: bool, quality: bool, retrain_seeds: int, truth: Optional[Path],
-            report: Optional[Path], max_signatures: int, explainer_params: tuple[str, ...]) -> None:
+            pathways: bool, interactions: bool, quality: bool, retrain_seeds: Optional[int], truth: Optional[Path],
+            allow_data_change: bool, report: Optional[Path], max_signatures: int,
+            explainer_params: tuple[str, ...]) -> None:
     """Attribute a train run's top predictions to genes, GO terms, gene pairs (and substructures or
     network edges where the model has them); write the EXPLAINS edges and score the explanations."""
     from toolkit.explain.pipeline import ExplainOptions, explain_run
 
     options = ExplainOptions(pathways=pathways, interactions=interactions, quality=quality,
                              retrain_seeds=retrain_seeds, truth=truth, report=report, max_signatures=max_signatures,
-                             explainer_params=parse_params(explainer_params))
+                             explainer_params=parse_params(explainer_params), allow_data_change=allow_data_change)
     with open_graph(ctx) as graph:
         outcome = explain_run(graph, ctx.find_root().obj, train_run_id, method, top_k, seed, splits, options)
     metrics = outcome.run.metrics
     click.echo(f"{metrics['explains_edges']} EXPLAINS edges for {metrics['predictions_explained']} predictions")
+    if metrics.get("predictions_skipped"):
+        click.echo(f"{metrics['predictions_skipped']} predictions skipped (reasons in the run manifest)")
     extra = [f"{metrics[k]} {label}" for k, label in (("goterm_edges", "GO term edges"),
                                                       ("interaction_edges", "gene-pair edges"),
                                                       ("substructure_edges", "substructure edges"),
                                                       ("network_edges", "network edges")) if metrics.get(k)]
     if extra:
         click.echo("also " + ", ".join(extra))
-    shown = [(k, metrics[k]) for k in ("gene_precision_at_20", "gene_precision_at_20_random", "pathway_top3_rate",
-                                       "deletion_auc", "deletion_auc_random", "insertion_auc", "seed_top20_overlap",
-                                       "retrain_top20_overlap") if k in metrics]
+    shown = [(k, metrics[k]) for k in ("gene_precision_at_20", "random_gene_precision_at_20", "pathway_top3_rate",
+                                       "deletion_auc", "deletion_auc_random", "insertion_auc",
+                                       "retrained_top20_overlap", "seed_top20_overlap") if k in metrics]
     if shown:
         click.echo("quality: " + ", ".join(f"{k}={v:.3g}" for k, v in shown))
     if report is not None:

@@ -10,6 +10,8 @@ import click
 from click.core import ParameterSource
 
 from toolkit.cli.common import open_graph, parse_params, print_table
+from toolkit.train.choices import (AGGREGATE_LEVELS, CENTER_MODES, CONSENSUS_METHODS, CONTROL_NAMES,
+                                   DEFAULT_AGGREGATE, DEFAULT_CENTER, DEFAULT_CONTROL, DEFAULT_QC, QC_MODES)
 
 SPLITS = ["cold_compound", "random", "scaffold", "cold_cell"]
 _ALIASES = {"param": "params", "split": "split_kind"}  # flag name -> option name where they differ
@@ -53,21 +55,35 @@ def read_config(path: Path, known: Mapping[str, click.Parameter], ctx: click.Con
 @click.option("--batch-size", default=64, show_default=True)
 @click.option("--lr", default=1e-3, show_default=True)
 @click.option("--weight-decay", default=1e-4, show_default=True)
-@click.option("--patience", default=10, show_default=True, help="Early stopping on validation loss.")
+@click.option("--patience", default=10, show_default=True,
+              help="Early stopping: epochs without a better validation compound macro-F1 (ties: loss); "
+                   "--param select=loss stops and selects on the validation loss alone.")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "cuda"]))
 @click.option("--amp", is_flag=True, help="Mixed precision on CUDA (ignored on CPU); sets the param amp=true.")
 @click.option("--split", "split_kind", default="cold_compound", show_default=True, type=click.Choice(SPLITS))
+@click.option("--split-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="TSV with header pert_id<TAB>split (train/valid/test) fixing each compound's side; "
+                   "compounds not listed are neither trained on nor evaluated (split 'unlabelled').")
 @click.option("--test-fraction", default=0.25, show_default=True)
 @click.option("--k-folds", default=0, show_default=True, help="Also cross-validate on k folds (0: off).")
-@click.option("--aggregate", default="none", show_default=True,
-              type=click.Choice(["none", "compound", "compound_cell"]),
-              help="One sample per compound (or compound and cell line) instead of per signature.")
-@click.option("--consensus", default="modz", show_default=True, type=click.Choice(["modz", "mean"]),
+@click.option("--aggregate", default=DEFAULT_AGGREGATE, show_default=True, type=click.Choice(AGGREGATE_LEVELS),
+              help="Samples: one consensus per compound and cell line, per compound, or none (each "
+                   "signature); compound scores pool a compound's samples by mean log-probability.")
+@click.option("--consensus", default="modz", show_default=True, type=click.Choice(CONSENSUS_METHODS),
               help="How --aggregate folds signatures: MODZ weights (CMap Level 5) or the mean.")
 @click.option("--signatures", default="auto", show_default=True, type=click.Choice(["auto", "signature", "consensus"]),
               help="Train on loaded signatures or on the consensus ones of `kgtool load --consensus` "
                    "(auto: the loaded ones when the graph has both).")
+@click.option("--qc", default=DEFAULT_QC, show_default=True, type=click.Choice(QC_MODES),
+              help="QC filter on the signatures' qc_pass: auto drops qc_pass=false when the graph has it, "
+                   "pass keeps qc_pass=true only (required), none keeps all.")
+@click.option("--center", default=DEFAULT_CENTER, show_default=True, type=click.Choice(CENTER_MODES),
+              help="cell: subtract each cell line's per-gene median over all its signatures (label-free, "
+                   "CMap-style per-cell normalisation); none: values as loaded.")
+@click.option("--control", default=DEFAULT_CONTROL, show_default=True, type=click.Choice(CONTROL_NAMES),
+              help="Knowledge control: fit on the STRING graph rewired, GO annotations shuffled or training "
+                   "labels shuffled (evaluation keeps the truth).")
 @click.option("--predict-level", default="compound", show_default=True,
               type=click.Choice(["compound", "signature", "both"]),
               help="Write predictions per compound, per signature, or both.")
@@ -90,7 +106,8 @@ def command(ctx: click.Context, model: str, config_file: Path | None, **options:
                     k_folds=values["k_folds"], use_cache=not values["no_cache"],
                     go_min_genes=values["go_min_genes"], go_max_genes=values["go_max_genes"],
                     aggregate=values["aggregate"], consensus=values["consensus"],
-                    predict_level=values["predict_level"], signatures=values["signatures"])
+                    predict_level=values["predict_level"], signatures=values["signatures"], qc=values["qc"],
+                    center=values["center"], split_file=values["split_file"], control=values["control"])
     rows = [{"metric": k, "value": v} for k, v in sorted(run.metrics.items()) if not k.endswith("_std")]
     print_table(rows)
     click.echo(f"run: {run.run_id}")

@@ -1,7 +1,9 @@
 """The graph-free core of an explain run: attributions per prediction and what derives from them.
 
 A prediction is a compound's rank-1 MoA; its explanation is the mean of the attributions of the
-compound's signatures towards that MoA. Everything here takes arrays and returns arrays, so it is
+compound's samples towards that MoA. The samples are those the model was trained on: a
+compound's signatures, or its consensus samples (one, or one per cell line) when the train run
+aggregated them. Everything here takes arrays and returns arrays, so it is
 tested without Neo4j; :mod:`toolkit.explain.pipeline` reads the graph and writes back.
 """
 
@@ -10,7 +12,8 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Optional, Sequence
+from enum import Enum
+from typing import Any, Callable, Container, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -27,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class PredictionInfo:
-    """One explained prediction and the signature rows (of the exported data) of its compound."""
+    """One explained prediction and the sample rows (of the training samples) of its compound."""
 
     prediction_id: str
     pert_id: str
@@ -66,7 +69,7 @@ class Explanation:
     edges: Mapping[str, Sequence[EdgeScore]] = field(default_factory=dict)
     edge_index: Optional[np.ndarray] = None  # (2, E) the model's gene edges, when edges were scored
     timings: Mapping[str, float] = field(default_factory=dict)
-    signatures_attributed: int = 0
+    samples_attributed: int = 0
 
 
 def model_for(model: ModelPlugin, fingerprints: Mapping[str, np.ndarray], pert_id: str) -> ModelPlugin:
@@ -82,7 +85,7 @@ def attribute_predictions(explainer: Explainer, model: ModelPlugin, x: np.ndarra
                           predictions: Sequence[PredictionInfo], seed: int = 0,
                           fingerprints: Optional[Mapping[str, np.ndarray]] = None,
                           ) -> tuple[np.ndarray, Optional[np.ndarray], Optional[np.ndarray]]:
-    """Mean attribution over each prediction's signatures: (n_pred, n_genes); for edge explainers
+    """Mean attribution over each prediction's samples: (n_pred, n_genes); for edge explainers
     also the mean edge scores (n_pred, E) and the (2, E) edge index."""
     n_genes = x.shape[1]
     out = np.zeros((len(predictions), n_genes), dtype=np.float64)
@@ -186,7 +189,7 @@ def explain_arrays(explainer: Explainer, model: ModelPlugin, x: np.ndarray, gene
     attributions, edge_scores, edge_index = attribute_predictions(explainer, model, x, predictions, seed, fingerprints)
     timings["attribute_s"] = time.perf_counter() - tic
     n_rows = sum(len(p.rows) for p in predictions)
-    progress(f"{explainer.name}: {n_rows} signatures of {len(predictions)} predictions attributed "
+    progress(f"{explainer.name}: {n_rows} samples of {len(predictions)} predictions attributed "
              f"in {timings['attribute_s']:.1f}s")
 
     pathways = None
@@ -215,22 +218,59 @@ def explain_arrays(explainer: Explainer, model: ModelPlugin, x: np.ndarray, gene
         method=explainer.name, predictions=tuple(predictions), gene_ids=tuple(int(g) for g in gene_ids),
         attributions=attributions, gene_sets=gene_sets, pathways=pathways, interactions=pairs,
         substructures=subs, edges=edges, edge_index=edge_index if edges else None, timings=timings,
-        signatures_attributed=n_rows,
+        samples_attributed=n_rows,
     )
 
 
-def predictions_from(rows: Sequence[Mapping[str, Any]], compound_ids: Sequence[str], classes: Sequence[str],
-                     ) -> list[PredictionInfo]:
-    """PredictionInfo for graph prediction rows ``{prediction_id, pert_id, moa, score, split}``."""
+class SkipReason(str, Enum):
+    """Why a prediction of the train run is not explained."""
+
+    CLASS_UNKNOWN = "class_unknown"  # its MoA is not one of the train run's classes
+    NOT_IN_SNAPSHOT = "not_in_snapshot"  # the graph has no signature of the compound
+    NO_SAMPLES = "no_samples_after_qc"  # it has signatures, but QC / sample preparation left none
+    NO_STRUCTURE = "no_structure"  # a structure model, and the compound has no SMILES
+
+
+@dataclass(frozen=True)
+class SkippedPrediction:
+    prediction_id: str
+    pert_id: str
+    moa: str
+    reason: SkipReason
+
+    def as_row(self) -> dict[str, str]:
+        return {"prediction_id": self.prediction_id, "pert_id": self.pert_id, "moa": self.moa,
+                "reason": self.reason.value}
+
+
+def match_predictions(rows: Sequence[Mapping[str, Any]], compound_ids: Sequence[str], classes: Sequence[str],
+                      in_graph: Optional[Container[str]] = None,
+                      ) -> tuple[list[PredictionInfo], list[SkippedPrediction]]:
+    """PredictionInfo for graph prediction rows ``{prediction_id, pert_id, moa, score, split}``, and
+    the rows that cannot be explained with the reason. ``in_graph``: the compounds that have
+    signatures in the graph (tells "not in the snapshot" from "no sample left"; None: no_samples)."""
     rows_of: dict[str, list[int]] = {}
     for i, compound in enumerate(compound_ids):
         rows_of.setdefault(compound, []).append(i)
     class_index = {c: k for k, c in enumerate(classes)}
-    out = []
+    out, skipped = [], []
     for p in rows:
-        if p["pert_id"] not in rows_of:
+        reason = None
+        if p["moa"] not in class_index:
+            reason = SkipReason.CLASS_UNKNOWN
+        elif p["pert_id"] not in rows_of:
+            reason = SkipReason.NOT_IN_SNAPSHOT if in_graph is not None and p["pert_id"] not in in_graph \
+                else SkipReason.NO_SAMPLES
+        if reason is not None:
+            skipped.append(SkippedPrediction(p["prediction_id"], p["pert_id"], p["moa"], reason))
             continue
         out.append(PredictionInfo(prediction_id=p["prediction_id"], pert_id=p["pert_id"], moa=p["moa"],
                                   target=class_index[p["moa"]], rows=tuple(rows_of[p["pert_id"]]),
                                   score=float(p.get("score") or float("nan")), split=str(p.get("split") or "")))
-    return out
+    return out, skipped
+
+
+def predictions_from(rows: Sequence[Mapping[str, Any]], compound_ids: Sequence[str], classes: Sequence[str],
+                     ) -> list[PredictionInfo]:
+    """The explainable predictions of :func:`match_predictions` (the skipped ones dropped)."""
+    return match_predictions(rows, compound_ids, classes)[0]

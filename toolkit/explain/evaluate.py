@@ -1,14 +1,30 @@
 """Quality metrics of an :class:`~toolkit.explain.compute.Explanation` (flat numbers for the Run).
 
-Metric names (all floats; ``*_random`` = the same measure for a random gene ranking):
+Metric names (all floats; ``*_random`` = the same measure for random gene rankings):
 
-``deletion_auc``/``_random``, ``insertion_auc``/``_random``, ``infidelity``, ``sensitivity_max``,
-``seed_top20_overlap``, ``seed_spearman`` (explainer seeds; 1.0 by construction for deterministic
-methods, flagged by ``deterministic`` = 1), ``retrain_top20_overlap``, ``retrain_spearman``
-(models retrained with other seeds), and with a ground truth ``gene_precision_at_20``/``_random``,
-``gene_auroc``/``_random``, ``pathway_top3_rate``/``_random`` (per MoA: attributions averaged
-over its explained compounds), ``pathway_top3_prediction_rate``/``_random`` (per prediction),
-``substructure_hit_rate``/``_random``, ``edge_precision_at_20``/``_random``.
+* faithfulness: ``deletion_auc``/``_random``, ``insertion_auc``/``_random``; robustness:
+  ``infidelity``, ``sensitivity_max``.
+* stability. ``retrained_top20_overlap`` and ``retrained_spearman``: the same explainer on models
+  retrained with other seeds (``--retrain-seeds``; the stability figure that matters).
+  ``seed_top20_overlap`` and ``seed_spearman``: explainer seeds on the same model, measured only
+  for explainers with ``deterministic = False`` (sampled baselines, learned masks); for a
+  deterministic explainer (Integrated Gradients with its fixed baseline, DeepLift, feature
+  ablation) a seed cannot change the result, so these are left out, never written as 1.0.
+  ``deterministic`` (1/0) says which case applies.
+* with a truth file (:mod:`toolkit.explain.truth`), on the CORRECTLY predicted compounds only
+  (predicted MoA = the truth's MoA; ``truth_predictions`` known to the truth,
+  ``truth_correct_predictions`` of them correct):
+
+  - ``gene_precision_at_20``: share of each compound's top-20 attributed genes that are its MoA's
+    planted genes (``pathway_entrez``), averaged over compounds; ``random_gene_precision_at_20``
+    (also ``gene_precision_at_20_random``) the same for random rankings. ``gene_auroc``/``_random``.
+  - ``pathway_top3_rate``: share of the MoAs with explained compounds (``pathway_moas``) whose
+    planted GO term is among the top 3 enriched GO terms of the mean attribution over the MoA's
+    correctly predicted compounds; a MoA none of whose compounds was predicted correctly counts
+    as a miss (``pathway_moas_explained`` had one). ``pathway_top3_prediction_rate``: the same per
+    compound. Both with ``_random``.
+  - ``substructure_hit_rate``/``_random`` (structure models), ``edge_precision_at_20``/``_random``
+    (edge explainers).
 """
 
 from __future__ import annotations
@@ -25,6 +41,7 @@ from toolkit.explain.base import Explainer
 from toolkit.explain.compute import Explanation, attribute_predictions, model_for
 from toolkit.explain.pathways import GeneSets, pathway_scores
 from toolkit.explain.scoring import score_fn
+from toolkit.explain.truth import Truth
 from toolkit.models import ModelPlugin
 
 logger = logging.getLogger(__name__)
@@ -85,99 +102,128 @@ def robustness(explanation: Explanation, explainer: Explainer, model: ModelPlugi
 def stability(explanation: Explanation, explainer: Explainer, model: ModelPlugin, x: np.ndarray,
               config: QualityConfig, retrained: Sequence[ModelPlugin] = (),
               fingerprints: Optional[Mapping[str, np.ndarray]] = None) -> dict[str, float]:
-    """Top-20 overlap and Spearman across explainer seeds and across retrained models."""
+    """Top-20 overlap and Spearman across retrained models (``retrained_*``) and, for explainers
+    whose result depends on the seed, across explainer seeds (``seed_*``; left out otherwise)."""
     out: dict[str, float] = {"deterministic": 1.0 if explainer.deterministic else 0.0}
     idx = _even_sample(len(explanation.predictions), config.stability_sample)
     if not idx:
         return out
     preds = [explanation.predictions[i] for i in idx]
     base = explanation.attributions[idx]
-    if explainer.deterministic:
-        out.update(seed_top20_overlap=1.0, seed_spearman=1.0)
-    else:
+    if not explainer.deterministic:
         runs = [base] + [attribute_predictions(explainer, model, x, preds, config.seed + s, fingerprints)[0]
                          for s in range(1, max(config.stability_seeds, 2))]
         out["seed_top20_overlap"], out["seed_spearman"] = quality.pairwise_stability(runs, STABILITY_K)
     if retrained:
         runs = [base] + [attribute_predictions(explainer, m, x, preds, config.seed, fingerprints)[0] for m in retrained]
-        out["retrain_top20_overlap"], out["retrain_spearman"] = quality.pairwise_stability(runs, STABILITY_K)
+        out["retrained_top20_overlap"], out["retrained_spearman"] = quality.pairwise_stability(runs, STABILITY_K)
     return out
 
 
-def truth_metrics(explanation: Explanation, truth: Any, k: int = 20, seed: int = 0,
+def truth_metrics(explanation: Explanation, truth: Truth, k: int = 20, seed: int = 0,
                   repeats: int = 5) -> dict[str, float]:
-    """Agreement with a demo :class:`~toolkit.demo.spec.GroundTruth`, next to random rankings."""
+    """Agreement of the correctly predicted compounds' explanations with ``truth``, next to random
+    rankings (names in the module docstring)."""
     index = {g: i for i, g in enumerate(explanation.gene_ids)}
     known = [(i, p, truth.true_moa_of(p.pert_id)) for i, p in enumerate(explanation.predictions)]
     known = [(i, p, m) for i, p, m in known if m is not None]
     if not known:
         return {}
-    rows = [i for i, _, _ in known]
-    planted = np.zeros((len(known), len(explanation.gene_ids)), dtype=bool)
-    for r, (_, _, moa) in enumerate(known):
+    out: dict[str, float] = {"truth_predictions": float(len(known))}
+    correct = [(i, p, m) for i, p, m in known if p.moa == m]
+    out["truth_correct_predictions"] = float(len(correct))
+    moas_known = sorted({m for _, _, m in known})
+    rows = [i for i, _, _ in correct]
+    planted = np.zeros((len(correct), len(explanation.gene_ids)), dtype=bool)
+    for r, (_, _, moa) in enumerate(correct):
         planted[r, [index[g] for g in truth.moa(moa).pathway_entrez if g in index]] = True
     a = explanation.attributions[rows]
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0x7A0]))
     randoms = [rng.standard_normal(a.shape) for _ in range(repeats)]
-    out = {"truth_predictions": float(len(known)),
-           f"gene_precision_at_{k}": quality.precision_at_k(a, planted, k),
-           f"gene_precision_at_{k}_random": float(np.mean([quality.precision_at_k(r, planted, k) for r in randoms])),
-           "gene_auroc": quality.auroc(a, planted),
-           "gene_auroc_random": float(np.mean([quality.auroc(r, planted) for r in randoms]))}
+    if correct:
+        precision_random = float(np.mean([quality.precision_at_k(r, planted, k) for r in randoms]))
+        out.update({f"gene_precision_at_{k}": quality.precision_at_k(a, planted, k),
+                    f"random_gene_precision_at_{k}": precision_random,
+                    f"gene_precision_at_{k}_random": precision_random,
+                    "gene_auroc": quality.auroc(a, planted),
+                    "gene_auroc_random": float(np.mean([quality.auroc(r, planted) for r in randoms]))})
     sets = explanation.gene_sets
     if sets is not None and len(sets):
-        moas = [m for _, _, m in known]
-        term = [sets.go_ids.index(truth.moa(m).pathway_go_id) if truth.moa(m).pathway_go_id in sets.go_ids else -1
-                for m in moas]
-        out["pathway_top3_prediction_rate"] = _top3_rate(a, sets, term, k)
-        out["pathway_top3_prediction_rate_random"] = float(np.mean([_top3_rate(r, sets, term, k) for r in randoms]))
-        names = sorted(set(moas))
-        term_of = {m: t for m, t in zip(moas, term)}
-        per_moa = np.vstack([a[[j for j, m in enumerate(moas) if m == name]].mean(axis=0) for name in names])
-        moa_terms = [term_of[name] for name in names]
-        out["pathway_top3_rate"] = _top3_rate(per_moa, sets, moa_terms, k)
-        out["pathway_top3_rate_random"] = float(np.mean([
-            _top3_rate(np.vstack([r[[j for j, m in enumerate(moas) if m == name]].mean(axis=0) for name in names]),
-                       sets, moa_terms, k) for r in randoms]))
-        out["pathway_moas"] = float(len(names))
+        out.update(_pathway_metrics(a, randoms, [m for _, _, m in correct], moas_known, truth, sets, k))
     if explanation.substructures:
         hits, chance = [], []
-        for _, p, moa in known:
+        for _, p, moa in correct:
             scores = explanation.substructures.get(p.prediction_id)
-            if scores:
-                hits.append(float(scores[0].smarts == truth.moa(moa).substructure_smarts))
+            smarts = truth.moa(moa).substructure_smarts
+            if scores and smarts:
+                hits.append(float(scores[0].smarts == smarts))
                 chance.append(1.0 / len(scores))
         if hits:
             out["substructure_hit_rate"] = float(np.mean(hits))
             out["substructure_hit_rate_random"] = float(np.mean(chance))
     if explanation.edges:
-        prec, chance = [], []
-        pairs = None
-        if explanation.edge_index is not None:
-            a_, b_ = explanation.edge_index
-            keep = a_ < b_  # one per undirected edge, as ranked
-            pairs = (a_[keep], b_[keep])
-        for r, (_, p, _) in enumerate(known):
-            edges = explanation.edges.get(p.prediction_id)
-            if edges:
-                prec.append(np.mean([planted[r, e.gene_a] and planted[r, e.gene_b] for e in edges]))
-                if pairs is not None and len(pairs[0]):
-                    chance.append(float(np.mean(planted[r, pairs[0]] & planted[r, pairs[1]])))
-        if prec:
-            out[f"edge_precision_at_{k}"] = float(np.mean(prec))
-        if chance:
-            out[f"edge_precision_at_{k}_random"] = float(np.mean(chance))
+        out.update(_edge_metrics(explanation, [p for _, p, _ in correct], planted, k))
     return out
 
 
-def _top3_rate(attributions: np.ndarray, sets: GeneSets, planted_terms: Sequence[int], k: int) -> float:
+def _pathway_metrics(a: np.ndarray, randoms: Sequence[np.ndarray], moas: Sequence[str], moas_known: Sequence[str],
+                     truth: Truth, sets: GeneSets, k: int) -> dict[str, float]:
+    """Planted GO term in the top 3: per correct prediction, and per MoA (attributions averaged over
+    its correct predictions; a MoA explained by none counts as a miss)."""
+    def terms(name: str) -> set[int]:
+        return {sets.go_ids.index(g) for g in truth.moa(name).pathway_go_ids if g in sets.go_ids}
+
+    explained = [m for m in moas_known if m in moas]
+    members = [[j for j, m in enumerate(moas) if m == name] for name in explained]
+
+    def per_moa(values: np.ndarray) -> float:
+        if not explained:
+            return 0.0
+        hits = _top3_hits(np.vstack([values[rows].mean(axis=0) for rows in members]), sets,
+                          [terms(m) for m in explained], k)
+        return float(np.sum(hits)) / len(moas_known)
+
+    out = {"pathway_moas": float(len(moas_known)), "pathway_moas_explained": float(len(explained)),
+           "pathway_top3_rate": per_moa(a), "pathway_top3_rate_random": float(np.mean([per_moa(r) for r in randoms]))}
+    if moas:
+        planted = [terms(m) for m in moas]
+        out["pathway_top3_prediction_rate"] = float(np.mean(_top3_hits(a, sets, planted, k)))
+        out["pathway_top3_prediction_rate_random"] = float(np.mean([np.mean(_top3_hits(r, sets, planted, k))
+                                                                    for r in randoms]))
+    return out
+
+
+def _edge_metrics(explanation: Explanation, predictions: Sequence[Any], planted: np.ndarray,
+                  k: int) -> dict[str, float]:
+    """Share of each prediction's top edges joining two planted genes, and its chance level."""
+    prec, chance = [], []
+    pairs = None
+    if explanation.edge_index is not None:
+        a_, b_ = explanation.edge_index
+        keep = a_ < b_  # one per undirected edge, as ranked
+        pairs = (a_[keep], b_[keep])
+    out: dict[str, float] = {}
+    for r, p in enumerate(predictions):
+        edges = explanation.edges.get(p.prediction_id)
+        if edges:
+            prec.append(np.mean([planted[r, e.gene_a] and planted[r, e.gene_b] for e in edges]))
+            if pairs is not None and len(pairs[0]):
+                chance.append(float(np.mean(planted[r, pairs[0]] & planted[r, pairs[1]])))
+    if prec:
+        out[f"edge_precision_at_{k}"] = float(np.mean(prec))
+    if chance:
+        out[f"edge_precision_at_{k}_random"] = float(np.mean(chance))
+    return out
+
+
+def _top3_hits(attributions: np.ndarray, sets: GeneSets, planted_terms: Sequence[set[int]], k: int) -> list[bool]:
     scores = pathway_scores(attributions, sets, k)
-    hits = [t >= 0 and t in scores.order[i][:3].tolist() for i, t in enumerate(planted_terms)]
-    return float(np.mean(hits)) if hits else float("nan")
+    return [bool(t & set(scores.order[i][:3].tolist())) for i, t in enumerate(planted_terms)]
 
 
 def assess(explanation: Explanation, explainer: Explainer, model: ModelPlugin, x: np.ndarray,
-           config: QualityConfig, truth: Any = None, retrained: Sequence[ModelPlugin] = (), truth_k: int = 20,
+           config: QualityConfig, truth: Optional[Truth] = None, retrained: Sequence[ModelPlugin] = (),
+           truth_k: int = 20,
            fingerprints: Optional[Mapping[str, np.ndarray]] = None,
            progress: Callable[[str], None] = logger.info) -> dict[str, float]:
     """All quality metrics (faithfulness, robustness, stability, truth) with their timings."""

@@ -1,5 +1,11 @@
 """``kgtool explain``: attribute a train run's top predictions and write the explanations back.
 
+The samples explained are those the model was trained on (:func:`toolkit.train.samples.training_samples`:
+QC-filtered, cell-centred, aggregated as the train run did); a graph whose data hash differs from
+the train run's is refused unless ``allow_data_change``. Predictions that cannot be explained are
+counted (``predictions_skipped``), listed with their reason (``skipped_predictions`` in the
+manifest's metrics) and logged.
+
 Read (graph) → attribute and derive (:mod:`toolkit.explain.compute`, no graph) → write back
 (:mod:`toolkit.explain.writeback`) → quality (:mod:`toolkit.explain.evaluate`) → optional HTML
 report. Everything is one explain ``(:Run)`` whose flat numeric metrics hold the quality scores;
@@ -23,19 +29,21 @@ from toolkit.explain.compute import (
     CompoundStructure,
     Explanation,
     PredictionInfo,
+    SkippedPrediction,
+    SkipReason,
     explain_arrays,
     fingerprints_of,
-    predictions_from,
+    match_predictions,
 )
 from toolkit.explain.contracts import is_structure_model
 from toolkit.explain.evaluate import QualityConfig, assess
 from toolkit.explain.interactions import interaction_rows
 from toolkit.explain.pathways import GeneSets, pathway_rows
+from toolkit.explain.truth import load_truth
 from toolkit.explain.writeback import BATCH_SIZE, Level, write_rows
 from toolkit.graph.db import Graph
 from toolkit.models import ModelPlugin, TaskData, TrainConfig
 from toolkit.settings import Settings
-from toolkit.train.export import data_hash, export_signatures
 from toolkit.train.pipeline import load_model
 
 logger = logging.getLogger(__name__)
@@ -53,12 +61,13 @@ class ExplainOptions:
     interaction_candidates: int = 10  # top genes whose pairs are ablated together
     quality: bool = True
     quality_config: QualityConfig = field(default_factory=QualityConfig)
-    retrain_seeds: int = 0  # models retrained in-process with other seeds for retrain stability
-    truth: Optional[Path] = None  # a demo ground_truth.json
+    retrain_seeds: Optional[int] = None  # models retrained with other seeds (None: 1 with a truth file, else 0)
+    truth: Optional[Path] = None  # a truth file (docs/truth-format.md), e.g. a demo's ground_truth.json
     truth_k: int = 20
     report: Optional[Path] = None  # write a self-contained HTML report here
     batch_size: int = BATCH_SIZE  # write-back rows per transaction
-    max_signatures: int = 0  # signatures explained per prediction (evenly picked; 0 = all)
+    max_signatures: int = 0  # samples explained per prediction (evenly picked; 0 = all)
+    allow_data_change: bool = False  # explain even if the graph's data hash differs from the train run's
     explainer_params: Mapping[str, Any] = field(default_factory=dict)  # keyword arguments of the explainer
 
 
@@ -85,13 +94,35 @@ def gene_rows(prediction_ids: Sequence[str], attributions: np.ndarray, gene_ids:
     return rows
 
 
-def export_for(graph: Graph, config: dict[str, Any]) -> TaskData:
-    """The snapshot the train run saw: with graph context when it was trained with context."""
-    level = config.get("signatures", "auto")
-    if config.get("context"):
-        kwargs = {k: config[k] for k in ("go_min_genes", "go_max_genes") if k in config}
-        return export_signatures(graph, with_context=True, level=level, **kwargs)  # type: ignore[arg-type]
-    return export_signatures(graph, level=level)
+def check_data_hash(train_run: Mapping[str, Any], current: str, allow_change: bool) -> bool:
+    """Whether the graph's data changed since the train run; raise unless ``allow_change``."""
+    recorded = train_run.get("data_hash")
+    if recorded == current:
+        return False
+    if not allow_change:
+        raise RunError(f"train run {train_run['run_id']} was trained on data {str(recorded)[:12]}, the graph now "
+                       f"gives {current[:12]}; retrain on the current graph, or pass --allow-data-change to "
+                       "explain it on the changed data")
+    logger.warning("train run %s: data hash %s, graph now %s; explaining anyway (--allow-data-change)",
+                   train_run["run_id"], str(recorded)[:12], current[:12])
+    return True
+
+
+def compounds_in_graph(graph: Graph, pert_ids: Sequence[str]) -> set[str]:
+    """The compounds of ``pert_ids`` that have signatures in the graph."""
+    rows = graph.read(cypher.load("export/explain_compounds_with_signatures"), pert_ids=sorted(set(pert_ids)))
+    return {r["pert_id"] for r in rows}
+
+
+def report_skipped(skipped: Sequence[SkippedPrediction], progress: Callable[[str], None]) -> None:
+    """One log line: how many predictions were skipped, by reason."""
+    if not skipped:
+        return
+    counts: dict[str, int] = {}
+    for s in skipped:
+        counts[s.reason.value] = counts.get(s.reason.value, 0) + 1
+    logger.warning("skipped %d predictions: %s", len(skipped), ", ".join(f"{n} {r}" for r, n in sorted(counts.items())))
+    progress(f"skipped {len(skipped)} predictions (listed in the run manifest)")
 
 
 def gene_sets_of(graph: Graph, gene_ids: Sequence[int]) -> GeneSets:
@@ -175,12 +206,9 @@ def explain_run(graph: Graph, settings: Settings, train_run_id: str, method: str
     options = options or ExplainOptions()
     if top_k < 1:
         raise RunError(f"--top-k must be at least 1, not {top_k}")
-    truth = None
-    if options.truth is not None:
-        from toolkit.demo import load_ground_truth
-
-        truth = load_ground_truth(Path(options.truth))
-    train_run = _train_run(graph, train_run_id)
+    truth = load_truth(options.truth) if options.truth is not None else None
+    retrain_seeds = options.retrain_seeds if options.retrain_seeds is not None else (1 if truth is not None else 0)
+    train_run = {**_train_run(graph, train_run_id), "run_id": train_run_id}
     explainer_cls = plugins.registry().get("explainers", method)
     try:
         explainer = explainer_cls(**dict(options.explainer_params))
@@ -190,7 +218,11 @@ def explain_run(graph: Graph, settings: Settings, train_run_id: str, method: str
     if not explainer.supports(explained_view(model)):
         raise RunError(f"explainer {method!r} cannot explain model {model.name!r}; see `kgtool plugins`")
     config = json.loads(train_run["config"])
-    data = export_for(graph, config)
+    from toolkit.train.samples import training_samples
+
+    samples = training_samples(graph, config, settings)
+    data = samples.data
+    data_changed = check_data_hash(train_run, samples.data_hash, options.allow_data_change)
     classes = config["classes"]
     if list(data.classes) != classes:
         raise RunError(f"the graph's MoA classes changed since train run {train_run_id}; retrain first")
@@ -199,15 +231,26 @@ def explain_run(graph: Graph, settings: Settings, train_run_id: str, method: str
                        f"{model.n_features}; retrain on the current graph")
     rows = [p for p in graph.read(cypher.load("export/run_predictions"), run_id=train_run_id, rank=1)
             if p["split"] in splits]
-    predictions = predictions_from(rows, data.compound_ids, data.classes)
+    missing = {p["pert_id"] for p in rows} - set(data.compound_ids)
+    predictions, skipped = match_predictions(rows, data.compound_ids, data.classes,
+                                             compounds_in_graph(graph, sorted(missing)) if missing else set())
     if options.max_signatures > 0:
         predictions = [limit_signatures(p, options.max_signatures) for p in predictions]
     structures = structures_of(graph, [p.pert_id for p in predictions]) if is_structure_model(model) else None
+    if structures is not None:
+        skipped += [SkippedPrediction(p.prediction_id, p.pert_id, p.moa, SkipReason.NO_STRUCTURE) for p in predictions
+                    if not (structures.get(p.pert_id) and structures[p.pert_id].smiles)]
+        predictions = [p for p in predictions if structures.get(p.pert_id) and structures[p.pert_id].smiles]
+    report_skipped(skipped, progress)
     run = runs.RunRecord(
-        run_id=runs.new_run_id("explain"), kind="explain", plugin=method, seed=seed, data_hash=data_hash(data),
+        run_id=runs.new_run_id("explain"), kind="explain", plugin=method, seed=seed, data_hash=samples.data_hash,
         parent_run=train_run_id,
         config={"method": method, "top_k": top_k, "splits": list(splits),
-                **{k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(options).items()}},
+                **{k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(options).items()},
+                "retrain_seeds": retrain_seeds, "train_data_hash": train_run.get("data_hash"),
+                "data_changed": data_changed, "samples": len(data.sample_ids),
+                "sample_report": samples.report.as_dict(),
+                "aggregate": config.get("aggregate", "none")},
     )
     holder: dict[str, Explanation] = {}
 
@@ -220,11 +263,13 @@ def explain_run(graph: Graph, settings: Settings, train_run_id: str, method: str
             progress=progress)
         holder["explanation"] = explanation
         metrics: dict[str, Any] = {"predictions_explained": len(explanation.predictions),
-                                   "signatures_attributed": explanation.signatures_attributed,
+                                   "predictions_skipped": len(skipped),
+                                   "skipped_predictions": [s.as_row() for s in skipped],
+                                   "samples_attributed": explanation.samples_attributed,
                                    **{k: round(v, 3) for k, v in explanation.timings.items()}}
         attribute_s = explanation.timings.get("attribute_s", 0.0)
         if attribute_s > 0:
-            metrics["attributions_per_s"] = explanation.signatures_attributed / attribute_s
+            metrics["attributions_per_s"] = explanation.samples_attributed / attribute_s
         tic = time.perf_counter()
         written = 0
         for level, level_rows in explanation_rows(explanation, top_k).items():
@@ -239,7 +284,7 @@ def explain_run(graph: Graph, settings: Settings, train_run_id: str, method: str
         if options.quality:
             qc = QualityConfig(**{**asdict(options.quality_config), "seed": seed})
             retrained = []
-            for i in range(1, options.retrain_seeds + 1):
+            for i in range(1, retrain_seeds + 1):
                 tic = time.perf_counter()
                 retrained.append(retrain(type(model), data, config, int(config.get("seed", 0)) + 1000 * i))
                 progress(f"retrained {model.name} with seed +{1000 * i} in {time.perf_counter() - tic:.1f}s")

@@ -34,10 +34,10 @@ QUALITY_ROWS: tuple[tuple[str, str, str], ...] = (
     ("insertion_auc", "insertion AUC (target probability)", "higher"),
     ("infidelity", "Captum infidelity (normalised)", "lower"),
     ("sensitivity_max", "Captum sensitivity_max", "lower"),
+    ("retrained_top20_overlap", "top-20 overlap across retrained models", "higher"),
+    ("retrained_spearman", "Spearman across retrained models", "higher"),
     ("seed_top20_overlap", "top-20 overlap across explainer seeds", "higher"),
     ("seed_spearman", "Spearman across explainer seeds", "higher"),
-    ("retrain_top20_overlap", "top-20 overlap across retrained models", "higher"),
-    ("retrain_spearman", "Spearman across retrained models", "higher"),
     ("attributions_per_s", "signatures attributed per second", "higher"),
 )
 
@@ -94,10 +94,10 @@ def quality_table(metrics: Mapping[str, Any]) -> str:
         if key not in metrics:
             continue
         random = metrics.get(f"{key}_random", "")
-        note = ""
-        if key.startswith("seed_") and metrics.get("deterministic") == 1.0:
-            note = "deterministic method: 1 by construction"
-        rows.append((label, float(metrics[key]), random if random == "" else float(random), better, note))
+        rows.append((label, float(metrics[key]), random if random == "" else float(random), better, ""))
+    if metrics.get("deterministic") == 1.0:
+        rows.append(("explainer seed stability", "not measured", "", "",
+                     "deterministic method: a seed changes nothing"))
     if not rows:
         return "<p>No quality metrics (run without --no-quality to compute them).</p>"
     return _table(("measure", "value", "random ranking", "better", "note"), rows)

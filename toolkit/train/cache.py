@@ -5,8 +5,9 @@ label, relationship counts per data type) plus the newest completed load run id,
 (even one that changes only property values) gives a new key, while train, explain and predict
 runs (which only add Run/Prediction nodes) do not. A snapshot is kept as ``arrays.npz``
 (``np.savez``, read back with ``allow_pickle=False``) and ``meta.json``; never pickle. The
-content hash (:func:`toolkit.train.export.data_hash`) is stored with it and checked on every
-read, so a damaged entry is a miss, not wrong data.
+content hash (:func:`toolkit.train.export.data_hash`, QC metadata included) is stored with it and
+checked on every read, so a damaged entry is a miss, not wrong data. The signatures' QC metadata
+(:class:`toolkit.train.export.SignatureQuality`) is kept beside the arrays.
 """
 
 from __future__ import annotations
@@ -28,11 +29,11 @@ import numpy as np
 from toolkit import cypher
 from toolkit.graph.db import Graph
 from toolkit.models import GraphContext, TaskData
-from toolkit.train.export import GO_MAX_GENES, GO_MIN_GENES, data_hash, export_signatures
+from toolkit.train.export import GO_MAX_GENES, GO_MIN_GENES, SignatureQuality, data_hash, export_snapshot
 
 logger = logging.getLogger(__name__)
 
-FORMAT = "kgtool-snapshot/1"  # bump when the export or the file layout changes
+FORMAT = "kgtool-snapshot/2"  # bump when the export or the file layout changes
 ARRAYS = "arrays.npz"
 META = "meta.json"
 KEEP_ENTRIES = 8  # newest snapshots kept per cache folder
@@ -58,6 +59,7 @@ class Snapshot:
     cache_hit: bool
     seconds: float  # time to produce it (fingerprint + read, or fingerprint + export + write)
     path: Optional[Path] = None  # the cache entry, None when caching is off
+    quality: Optional[SignatureQuality] = None  # the rows' QC metadata (qc_pass, cc_q75)
 
 
 def graph_fingerprint(graph: Graph) -> str:
@@ -81,39 +83,44 @@ def snapshot(graph: Graph, cache_dir: Optional[Path], options: ExportOptions = E
     tic = time.perf_counter()
     fingerprint = graph_fingerprint(graph)
     if cache_dir is None:
-        data = _export(graph, options)
-        return Snapshot(data, data_hash(data), fingerprint, False, time.perf_counter() - tic)
+        data, quality = _export(graph, options)
+        return Snapshot(data, data_hash(data, quality), fingerprint, False, time.perf_counter() - tic,
+                        quality=quality)
     entry = Path(cache_dir) / "snapshots" / cache_key(fingerprint, options)
     if not refresh and entry.is_dir():
-        cached = read_entry(entry)
+        cached = read_snapshot_entry(entry)
         if cached is not None:
-            data, digest = cached
+            data, quality, digest = cached
             os.utime(entry)  # recently used entries survive pruning
             seconds = time.perf_counter() - tic
             logger.info("snapshot cache hit %s (%.3f s)", entry.name, seconds)
-            return Snapshot(data, digest, fingerprint, True, seconds, entry)
-    data = _export(graph, options)
-    digest = data_hash(data)
-    write_entry(entry, data, digest, {"fingerprint": fingerprint, "options": asdict(options)})
+            return Snapshot(data, digest, fingerprint, True, seconds, entry, quality)
+    data, quality = _export(graph, options)
+    digest = data_hash(data, quality)
+    write_entry(entry, data, digest, {"fingerprint": fingerprint, "options": asdict(options)}, quality)
     prune(entry.parent, KEEP_ENTRIES)
     seconds = time.perf_counter() - tic
     logger.info("snapshot cache miss %s: exported and stored (%.3f s)", entry.name, seconds)
-    return Snapshot(data, digest, fingerprint, False, seconds, entry)
+    return Snapshot(data, digest, fingerprint, False, seconds, entry, quality)
 
 
-def _export(graph: Graph, options: ExportOptions) -> TaskData:
-    return export_signatures(graph, with_context=options.with_context, go_min_genes=options.go_min_genes,
-                             go_max_genes=options.go_max_genes, level=options.signatures)
+def _export(graph: Graph, options: ExportOptions) -> tuple[TaskData, SignatureQuality]:
+    return export_snapshot(graph, with_context=options.with_context, go_min_genes=options.go_min_genes,
+                           go_max_genes=options.go_max_genes, level=options.signatures)
 
 
-def write_entry(entry: Path, data: TaskData, digest: str, extra: dict[str, Any]) -> None:
-    """Write atomically: into a temporary folder beside ``entry``, then rename."""
+def write_entry(entry: Path, data: TaskData, digest: str, extra: dict[str, Any],
+                quality: Optional[SignatureQuality] = None) -> None:
+    """Write atomically: into a temporary folder beside ``entry``, then rename (no QC metadata:
+    every row's is unknown)."""
     entry.parent.mkdir(parents=True, exist_ok=True)
     tmp = entry.parent / f".{entry.name}.{os.getpid()}.{secrets.token_hex(4)}"
     tmp.mkdir()
     try:
+        quality = quality if quality is not None else SignatureQuality.unknown(len(data.sample_ids))
         arrays: dict[str, np.ndarray] = {"x": data.x, "y": data.y,
-                                         "gene_ids": np.asarray(data.gene_ids, dtype=np.int64)}
+                                         "gene_ids": np.asarray(data.gene_ids, dtype=np.int64),
+                                         "qc_pass": quality.qc_pass, "cc_q75": quality.cc_q75}
         meta: dict[str, Any] = {
             "format": FORMAT, "data_hash": digest, "created_at": datetime.now(timezone.utc).isoformat(),
             "sample_ids": list(data.sample_ids), "compound_ids": list(data.compound_ids),
@@ -139,6 +146,13 @@ def write_entry(entry: Path, data: TaskData, digest: str, extra: dict[str, Any])
 
 def read_entry(entry: Path) -> Optional[tuple[TaskData, str]]:
     """The snapshot in ``entry`` and its hash, or None (removed) when unreadable or damaged."""
+    cached = read_snapshot_entry(entry)
+    return None if cached is None else (cached[0], cached[2])
+
+
+def read_snapshot_entry(entry: Path) -> Optional[tuple[TaskData, SignatureQuality, str]]:
+    """The snapshot in ``entry``, its QC metadata and its hash, or None (removed) when unreadable
+    or damaged."""
     try:
         meta = json.loads((entry / META).read_text())
         if meta.get("format") != FORMAT:
@@ -158,10 +172,14 @@ def read_entry(entry: Path) -> Optional[tuple[TaskData, str]]:
             compound_ids=tuple(meta["compound_ids"]), gene_ids=tuple(int(g) for g in loaded["gene_ids"]),
             classes=tuple(meta["classes"]), cell_ids=tuple(meta["cell_ids"]), context=context,
         )
-        digest = data_hash(data)
+        quality = SignatureQuality(np.asarray(loaded["qc_pass"], dtype=np.int8),
+                                   np.asarray(loaded["cc_q75"], dtype=np.float32))
+        if quality.qc_pass.shape != (len(data.sample_ids),) or quality.cc_q75.shape != quality.qc_pass.shape:
+            raise ValueError("QC metadata does not match the rows")
+        digest = data_hash(data, quality)
         if digest != meta["data_hash"]:
             raise ValueError("content hash mismatch")
-        return data, digest
+        return data, quality, digest
     except (OSError, ValueError, KeyError, TypeError) as exc:
         logger.warning("snapshot cache entry %s is unusable (%s); removing it", entry, exc)
         shutil.rmtree(entry, ignore_errors=True)

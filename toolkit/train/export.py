@@ -4,13 +4,18 @@ With ``with_context`` the snapshot also carries a :class:`GraphContext`: the STR
 the landmark genes, their GO annotations propagated up ``IS_A``/``PART_OF`` (terms kept when
 ``go_min_genes <= annotated genes <= go_max_genes``), the GO hierarchy among the kept terms and
 the compounds' SMILES and Murcko scaffolds.
+
+Each signature's QC metadata (``qc_pass``, ``cc_q75``) comes with it as a
+:class:`SignatureQuality` beside the :class:`TaskData` (:func:`export_snapshot`); the QC filter
+itself is part of sample preparation (:mod:`toolkit.train.samples`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from typing import Any, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -29,10 +34,61 @@ STRING_MAX_SCORE = 1000.0
 SIGNATURE_LEVELS = ("auto", "signature", "consensus")
 
 
+QC_UNKNOWN, QC_FAIL, QC_PASS = -1, 0, 1  # SignatureQuality.qc_pass codes
+
+
+@dataclass(frozen=True)
+class SignatureQuality:
+    """QC metadata of a snapshot's rows: ``qc_pass`` as int8 codes (1 pass, 0 fail, -1 the
+    signature has no ``qc_pass``) and ``cc_q75`` as float32 (NaN when absent)."""
+
+    qc_pass: np.ndarray
+    cc_q75: np.ndarray
+
+    @classmethod
+    def unknown(cls, n: int) -> "SignatureQuality":
+        return cls(np.full(n, QC_UNKNOWN, dtype=np.int8), np.full(n, np.nan, dtype=np.float32))
+
+    @property
+    def has_qc_pass(self) -> bool:
+        """Some signature carries a ``qc_pass`` value."""
+        return bool((self.qc_pass != QC_UNKNOWN).any())
+
+    @property
+    def present(self) -> bool:
+        """Some signature carries QC metadata at all."""
+        return self.has_qc_pass or bool(np.isfinite(self.cc_q75).any())
+
+    def subset(self, index: Sequence[int] | np.ndarray) -> "SignatureQuality":
+        index = np.asarray(index, dtype=int)
+        return SignatureQuality(self.qc_pass[index], self.cc_q75[index])
+
+
+def _qc_code(value: Any) -> int:
+    if value is None:
+        return QC_UNKNOWN
+    if isinstance(value, str):
+        return QC_PASS if value.strip().lower() in ("1", "true", "yes") else QC_FAIL
+    return QC_PASS if bool(value) else QC_FAIL
+
+
+def _quality(rows: Sequence[Mapping[str, Any]]) -> SignatureQuality:
+    return SignatureQuality(
+        qc_pass=np.array([_qc_code(r.get("qc_pass")) for r in rows], dtype=np.int8),
+        cc_q75=np.array([np.nan if r.get("cc_q75") is None else float(r["cc_q75"]) for r in rows],
+                        dtype=np.float32))
+
+
 def export_signatures(graph: Graph, with_context: bool = False, go_min_genes: int = GO_MIN_GENES,
                       go_max_genes: int = GO_MAX_GENES, level: str = "auto") -> TaskData:
     """Read the signatures of ``level`` (see :data:`SIGNATURE_LEVELS`) and, with ``with_context``,
     the graph knowledge around them."""
+    return export_snapshot(graph, with_context, go_min_genes, go_max_genes, level)[0]
+
+
+def export_snapshot(graph: Graph, with_context: bool = False, go_min_genes: int = GO_MIN_GENES,
+                    go_max_genes: int = GO_MAX_GENES, level: str = "auto") -> tuple[TaskData, SignatureQuality]:
+    """:func:`export_signatures` and the QC metadata of its rows."""
     genes = graph.read(cypher.load("export/landmark_genes"))
     rows = graph.read(cypher.load("export/task_signatures"))
     if not rows:
@@ -54,7 +110,7 @@ def export_signatures(graph: Graph, with_context: bool = False, go_min_genes: in
     context = None
     if with_context:
         context = export_context(graph, gene_ids, sorted(set(compound_ids)), go_min_genes, go_max_genes)
-    return TaskData(
+    data = TaskData(
         x=np.asarray([r["z"] for r in rows], dtype=np.float32).reshape(len(rows), len(gene_ids)),
         y=y,
         sample_ids=tuple(r["sig_id"] for r in rows),
@@ -64,6 +120,7 @@ def export_signatures(graph: Graph, with_context: bool = False, go_min_genes: in
         cell_ids=tuple(r["cell"] or "" for r in rows),
         context=context,
     )
+    return data, _quality(rows)
 
 
 def select_level(rows: list[dict[str, Any]], level: str) -> list[dict[str, Any]]:
@@ -193,9 +250,10 @@ def _reindex_edges(edges: np.ndarray, keep: Sequence[int]) -> np.ndarray:
     return np.array(pairs, dtype=np.int64).reshape(-1, 2).T.copy()
 
 
-def data_hash(data: TaskData) -> str:
-    """Content hash of a snapshot: ids, labels, values, cell lines and graph context (goes into
-    every run manifest). Snapshots without cells or context hash as before those existed."""
+def data_hash(data: TaskData, quality: Optional[SignatureQuality] = None) -> str:
+    """Content hash of a snapshot: ids, labels, values, cell lines, graph context and QC metadata
+    (goes into every run manifest). Snapshots without cells, context or QC metadata hash as before
+    those existed."""
     h = hashlib.sha256()
     for part in (data.sample_ids, data.compound_ids, data.gene_ids, data.classes):
         _text(h, part)
@@ -214,6 +272,10 @@ def data_hash(data: TaskData) -> str:
         _text(h, ctx.go_names)
         for mapping in (ctx.compound_smiles, ctx.compound_scaffold):
             _text(h, [f"{k}\x1d{mapping[k]}" for k in sorted(mapping)])
+    if quality is not None and quality.present:
+        h.update(b"quality")
+        h.update(np.ascontiguousarray(quality.qc_pass, dtype=np.int8).tobytes())
+        h.update(np.ascontiguousarray(quality.cc_q75, dtype=np.float32).tobytes())
     return h.hexdigest()
 
 

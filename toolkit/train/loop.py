@@ -1,9 +1,13 @@
 """A shared, seeded torch training loop for classifier plugins (no copy-paste per model).
 
 ``fit_classifier`` trains any module mapping inputs to class logits with AdamW, minibatches drawn
-from a seeded generator and early stopping on the validation loss (best weights restored).
-Options read from ``config.params`` (all optional):
+from a seeded generator and early stopping (best weights restored). The best epoch is the one
+with the highest validation COMPOUND macro-F1 (:func:`toolkit.train.metrics.compound_macro_f1`:
+samples pooled per compound, as the run is scored), ties broken by the lower validation loss;
+the validation loss alone rewards predicting the class prior on noisy data. Validation is
+evaluated once per epoch, in batches. Options read from ``config.params`` (all optional):
 
+* ``select="loss"``: select and stop on the validation loss alone (the older behaviour);
 * ``class_weight="balanced"``: per-class loss weights ``n / (n_classes * count_k)`` from the
   training labels (classes absent from training get weight 0);
 * ``loss="gce"``: generalized cross-entropy ``(1 - p^q) / q`` (Zhang & Sabuncu 2018), robust to
@@ -115,29 +119,59 @@ def _tensors(arrays: Sequence[np.ndarray], rows: np.ndarray, device: Optional[An
     return [torch.as_tensor(np.asarray(a)[rows], dtype=torch.float32, device=device) for a in arrays]
 
 
+SELECT_MODES = ("macro_f1", "loss")
+
+
 def _validation_loss(module: Any, x: Sequence[Any], y: Any, loss_fn: Callable[[Any, Any], Any],
                      autocast: Callable[[], Any], batch_size: int) -> float:
     """Mean loss over the validation rows, in batches (losses here are means over rows)."""
+    return _validate(module, x, y, loss_fn, autocast, batch_size)[0]
+
+
+def _validate(module: Any, x: Sequence[Any], y: Any, loss_fn: Callable[[Any, Any], Any],
+              autocast: Callable[[], Any], batch_size: int) -> tuple[float, np.ndarray]:
+    """Mean loss over the validation rows and their class probabilities, in one batched pass."""
     import torch
 
     module.eval()
     total = 0.0
+    proba = []
     with torch.no_grad(), autocast():
         for start in range(0, len(y), batch_size):
             part = slice(start, start + batch_size)
-            total += float(loss_fn(module(*(t[part] for t in x)), y[part])) * len(y[part])
-    return total / len(y)
+            logits = module(*(t[part] for t in x))
+            total += float(loss_fn(logits, y[part])) * len(y[part])
+            proba.append(torch.softmax(logits.float(), dim=1).cpu().numpy())
+    return total / len(y), np.concatenate(proba)
+
+
+def better(score: tuple[float, float], best: Optional[tuple[float, float]], select: str) -> bool:
+    """Whether an epoch's (macro-F1, loss) beats the best so far: higher macro-F1, ties (within
+    1e-9) broken by a loss lower by more than 1e-4; with ``select="loss"`` the loss alone."""
+    if best is None:
+        return True
+    f1, loss = score
+    best_f1, best_loss = best
+    if select == "loss" or abs(f1 - best_f1) <= 1e-9:
+        return loss < best_loss - 1e-4
+    return f1 > best_f1
 
 
 def fit_classifier(module: Any, train: TaskData, config: TrainConfig, valid: Optional[TaskData] = None,
                    progress: bool = False, inputs: Optional[Inputs] = None) -> dict[str, Any]:
     """Train ``module`` (inputs -> logits) with AdamW and early stopping; return a history dict.
 
-    History: ``epochs_run``, ``best_valid_loss`` (None without validation rows), ``device``,
-    ``train_s`` (wall time of the epochs) and ``epoch_s`` (its mean per epoch).
+    History: ``epochs_run``; ``best_epoch``, ``best_valid_macro_f1`` and ``best_valid_loss`` (the
+    selected epoch's validation compound macro-F1 and loss; None without validation rows);
+    ``select``; ``device``; ``train_s`` (wall time of the epochs) and ``epoch_s`` (its mean per epoch).
     """
     import torch
 
+    from toolkit.train.metrics import compound_macro_f1
+
+    select = str(config.params.get("select", "macro_f1"))
+    if select not in SELECT_MODES:
+        raise ValueError(f"select={select!r}: use 'macro_f1' (the default) or 'loss'")
     seed_everything(config.seed)
     device = resolve_device(config.device)
     module.to(device)
@@ -151,11 +185,14 @@ def fit_classifier(module: Any, train: TaskData, config: TrainConfig, valid: Opt
         rows = np.flatnonzero(valid.labelled)
         xv = _tensors(features(valid), rows, device)
         yv = torch.as_tensor(soft_targets(valid.y[rows]), dtype=torch.float32, device=device)
+        valid_truth = valid.y[rows]
+        valid_compounds = [valid.compound_ids[i] for i in rows]
     optimiser = torch.optim.AdamW(module.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     loss_fn = make_loss(params, train.y[keep], device)
     autocast, scaler = _autocast(device, bool(params.get("amp", False)))
     generator = torch.Generator().manual_seed(config.seed)
-    best, best_state, since_best, epoch = float("inf"), None, 0, 0
+    best: Optional[tuple[float, float]] = None
+    best_state, best_epoch, since_best, epoch = None, None, 0, 0
     epochs: Any = range(config.epochs)
     if progress or params.get("progress"):
         from tqdm import tqdm
@@ -180,10 +217,11 @@ def fit_classifier(module: Any, train: TaskData, config: TrainConfig, valid: Opt
                 optimiser.step()
         if xv is None:
             continue
-        val_loss = _validation_loss(module, xv, yv, loss_fn, autocast, config.batch_size * 8)
-        logger.debug("epoch %d: validation loss %.4f", epoch + 1, val_loss)
-        if val_loss < best - 1e-4:
-            best, since_best = val_loss, 0
+        val_loss, val_proba = _validate(module, xv, yv, loss_fn, autocast, config.batch_size * 8)
+        val_f1 = compound_macro_f1(val_proba, valid_truth, valid_compounds)
+        logger.debug("epoch %d: validation loss %.4f, compound macro-F1 %.4f", epoch + 1, val_loss, val_f1)
+        if better((val_f1, val_loss), best, select):
+            best, best_epoch, since_best = (val_f1, val_loss), epoch + 1, 0
             best_state = {k: v.detach().clone() for k, v in module.state_dict().items()}
         else:
             since_best += 1
@@ -195,7 +233,9 @@ def fit_classifier(module: Any, train: TaskData, config: TrainConfig, valid: Opt
     module.eval()
     module.to("cpu")
     epochs_run = epoch + 1 if config.epochs else 0
-    return {"epochs_run": epochs_run, "best_valid_loss": None if best == float("inf") else best,
+    return {"epochs_run": epochs_run, "best_epoch": best_epoch,
+            "best_valid_macro_f1": None if best is None else best[0],
+            "best_valid_loss": None if best is None else best[1], "select": select,
             "device": str(device), "train_s": train_s, "epoch_s": train_s / max(epochs_run, 1)}
 
 

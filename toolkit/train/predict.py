@@ -1,5 +1,9 @@
 """Prediction rows (shared by ``kgtool train`` and ``kgtool predict``) and ``kgtool predict``:
-score compounds a train run has not predicted yet with its checkpoint and write them to that run."""
+score compounds a train run has not predicted yet with its checkpoint and write them to that run.
+
+``predict`` prepares the graph's samples exactly as the train run did
+(:func:`toolkit.train.samples.training_samples`: QC, per-cell-line centering over the whole
+current snapshot, aggregation) and scores the samples of the target compounds."""
 
 from __future__ import annotations
 
@@ -48,7 +52,8 @@ def _ranked(run_id: str, classes: Sequence[str], target: str, ids: Sequence[str]
 
 def prediction_rows(run_id: str, classes: Sequence[str], compound_ids: Sequence[str], proba: np.ndarray,
                     y: np.ndarray, sides: Sequence[str], top: int = TOP_PREDICTIONS) -> list[dict[str, Any]]:
-    """Rows for ``write/predictions``: each compound's ``top`` classes by mean signature probability.
+    """Rows for ``write/predictions``: each compound's ``top`` classes, its samples pooled by mean
+    log-probability (:func:`toolkit.train.metrics.compound_scores`).
 
     ``sides`` names each signature row's side; a compound whose rows lie on several sides takes the
     first of :data:`SIDE_PRECEDENCE` (a compound partly seen in training counts as ``train``).
@@ -102,7 +107,7 @@ def predict(graph: Graph, settings: Settings, train_run_id: str, compounds: Sequ
     """Predict with ``train_run_id``'s checkpoint for the compounds it has no prediction for (or
     for ``compounds``, skipping those it already has) and write them to that run, split
     ``predict``. Recorded as a ``predict`` run whose parent is the train run."""
-    from toolkit.train.cache import ExportOptions, snapshot
+    from toolkit.train.samples import training_samples
 
     trained = train_run(graph, train_run_id)
     if trained.get("status") != "completed":
@@ -110,9 +115,8 @@ def predict(graph: Graph, settings: Settings, train_run_id: str, compounds: Sequ
     config = json.loads(trained["config"])
     classes: list[str] = list(config["classes"])
     model = load_model(settings, trained)
-    snap = snapshot(graph, settings.cache_dir if use_cache else None,
-                    ExportOptions(signatures=config.get("signatures", "auto")))
-    data = snap.data
+    samples = training_samples(graph, config, settings, use_cache)
+    data = samples.data
     expected = config.get("gene_hash")
     if len(data.gene_ids) != model.n_features or (expected and expected != gene_hash(data.gene_ids)):
         raise RunError(f"the graph's landmark genes differ from those train run {train_run_id} used "
@@ -134,25 +138,24 @@ def predict(graph: Graph, settings: Settings, train_run_id: str, compounds: Sequ
         targets = [r["pert_id"] for r in graph.read(cypher.load("export/unpredicted_compounds"), run_id=train_run_id)]
     wanted = set(targets)
     index = np.array([i for i, c in enumerate(data.compound_ids) if c in wanted], dtype=int)
+    n_signatures = sum(c in wanted for c in samples.signature_compound_ids)
     run = runs.RunRecord(
         run_id=runs.new_run_id("predict"), kind="predict", plugin=trained["plugin"], seed=trained.get("seed"),
-        data_hash=snap.data_hash, parent_run=train_run_id,
+        data_hash=samples.data_hash, parent_run=train_run_id,
         config={"train_run": train_run_id, "requested": sorted(set(compounds)), "compounds": sorted(wanted)},
     )
 
     def work() -> dict[str, Any]:
         if len(index) == 0:
-            return {"compounds_predicted": 0, "signatures": 0, "predictions_written": 0, "skipped": len(done)}
-        from toolkit.train.aggregate import aggregate
-
-        # fold signatures as the model was trained (runs from before --aggregate did not)
-        part = aggregate(data.subset(index), config.get("aggregate", "none"), config.get("consensus", "modz"))
+            return {"compounds_predicted": 0, "signatures": 0, "samples": 0, "predictions_written": 0,
+                    "skipped": len(done)}
+        part = data.subset(index)
         proba = model.predict(part.x, part.compound_ids)
         rows = prediction_rows(train_run_id, classes, part.compound_ids, proba, truth_in(part, classes),
                                [PREDICT_SPLIT] * len(part.sample_ids))
         graph.write(cypher.load("write/predictions"), run_id=train_run_id, rows=rows)
-        return {"compounds_predicted": len(wanted), "signatures": int(len(index)), "predictions_written": len(rows),
-                "skipped": len(done)}
+        return {"compounds_predicted": len(wanted), "signatures": int(n_signatures), "samples": int(len(index)),
+                "predictions_written": len(rows), "skipped": len(done)}
 
     result = runs.execute(graph, settings.runs_dir, run, work)
     logger.info("predict run %s for %s: %s", run.run_id, train_run_id, result.metrics)

@@ -14,19 +14,28 @@ Test groups are drawn per stratum (the first MoA of a group's signatures), and a
 single group keeps it in training: a class seen on one compound cannot be tested cold. When that
 leaves the test side empty (every class on one compound, one cell line for ``cold_cell``),
 ``make_split`` raises :class:`ConfigError` instead of letting a run finish with no test metrics.
+
+A split can also come from a file (``kgtool train --split-file``, :func:`read_split_file`): a TSV
+with the header ``pert_id<TAB>split`` and one line per compound, split ``train``, ``valid`` or
+``test``. Every sample of a listed compound goes to its side; the samples of compounds the file
+does not list (and of listed compounds without a label) go to ``unlabelled``: not trained on, not
+evaluated, still predicted (with split ``unlabelled``). :func:`run_split` re-makes the split of a
+recorded run either way.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import Counter
 from dataclasses import dataclass
 from enum import Enum
-from typing import Sequence
+from pathlib import Path
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from toolkit.errors import ConfigError
+from toolkit.errors import ConfigError, InputDataError
 from toolkit.models import TaskData
 
 logger = logging.getLogger(__name__)
@@ -219,3 +228,109 @@ def shared_groups(data: TaskData, split: Split, kind: SplitKind | str) -> dict[s
 def _log(kind: SplitKind, split: Split, what: str = "split") -> None:
     logger.info("%s %s: %d train, %d valid, %d test, %d unlabelled rows", kind.value, what, len(split.train),
                 len(split.valid), len(split.test), len(split.unlabelled))
+
+
+SPLIT_FILE_HEADER = ("pert_id", "split")
+SPLIT_SIDES = ("train", "valid", "test")
+
+
+@dataclass(frozen=True)
+class SplitFile:
+    """A split file read and checked: each listed compound's side and line, and the file's sha256."""
+
+    path: Path
+    sha256: str
+    sides: Mapping[str, str]  # pert_id -> train | valid | test
+    lines: Mapping[str, int]  # pert_id -> its line number (1 = the header)
+
+
+def read_split_file(path: Path | str) -> SplitFile:
+    """Read a ``pert_id<TAB>split`` TSV; a bad header, split value or repeated compound is an
+    :class:`InputDataError` naming the file, the line and the fix."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the split file ({exc.strerror or exc}); pass a readable TSV") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputDataError(path, "line 1", "the split file is not UTF-8 text", "save it as a UTF-8 TSV") from None
+    lines = text.splitlines()
+    header = tuple(cell.strip() for cell in lines[0].split("\t")) if lines else ()
+    if header != SPLIT_FILE_HEADER:
+        raise InputDataError(path, "line 1", f"the header is {'<TAB>'.join(header) or 'missing'!s}",
+                             "start the file with the header pert_id<TAB>split")
+    sides: dict[str, str] = {}
+    where: dict[str, int] = {}
+    for number, line in enumerate(lines[1:], start=2):
+        if not line.strip():
+            continue
+        cells = [cell.strip() for cell in line.split("\t")]
+        if len(cells) != 2 or not cells[0]:
+            raise InputDataError(path, f"line {number}", f"expected 2 tab-separated columns, got {line!r}",
+                                 "write one pert_id<TAB>split per line")
+        pert_id, side = cells
+        if side not in SPLIT_SIDES:
+            raise InputDataError(path, f"line {number}", f"split {side!r} of {pert_id} is not one of "
+                                 f"{', '.join(SPLIT_SIDES)}", f"use {', '.join(SPLIT_SIDES)}")
+        if pert_id in sides:
+            raise InputDataError(path, f"line {number}", f"{pert_id} is listed again (first on line {where[pert_id]})",
+                                 "list each compound once")
+        sides[pert_id] = side
+        where[pert_id] = number
+    if not sides:
+        raise InputDataError(path, "line 2", "the split file lists no compound",
+                             "add pert_id<TAB>split lines below the header")
+    return SplitFile(path=path, sha256=hashlib.sha256(raw).hexdigest(), sides=sides, lines=where)
+
+
+def split_from_mapping(data: TaskData, sides: Mapping[str, str], source: str = "the split") -> Split:
+    """The split that puts each sample of a compound on ``sides[compound]`` (train/valid/test);
+    samples of compounds not in ``sides``, and unlabelled samples, go to ``unlabelled``. A compound
+    the data lacks or a bad side is a :class:`ConfigError` (files get line numbers from
+    :func:`split_from_file`)."""
+    known = set(data.compound_ids)
+    unknown = sorted(set(sides) - known)
+    if unknown:
+        raise ConfigError(f"{source} names compounds with no samples in the graph: {', '.join(unknown[:5])}"
+                          f"{' …' if len(unknown) > 5 else ''}; remove them or load their signatures")
+    bad = sorted({side for side in sides.values() if side not in SPLIT_SIDES})
+    if bad:
+        raise ConfigError(f"{source}: split values {bad} are not {', '.join(SPLIT_SIDES)}")
+    rows = np.arange(len(data.sample_ids))
+    side = np.array([sides.get(c, "") for c in data.compound_ids], dtype=object)
+    labelled = data.labelled
+    split = Split(train=rows[labelled & (side == "train")], valid=rows[labelled & (side == "valid")],
+                  test=rows[labelled & (side == "test")], unlabelled=rows[~labelled | (side == "")])
+    if len(split.train) == 0 or len(split.test) == 0:
+        empty = "train" if len(split.train) == 0 else "test"
+        raise ConfigError(f"{source} leaves no labelled sample on the {empty} side; list labelled compounds "
+                          f"as {empty}")
+    logger.info("%s: %d train, %d valid, %d test, %d unlabelled or unlisted rows", source, len(split.train),
+                len(split.valid), len(split.test), len(split.unlabelled))
+    return split
+
+
+def split_from_file(data: TaskData, split_file: SplitFile) -> Split:
+    """:func:`split_from_mapping` of a read split file; an unknown compound names its line."""
+    known = set(data.compound_ids)
+    for pert_id, number in sorted(split_file.lines.items(), key=lambda kv: kv[1]):
+        if pert_id not in known:
+            raise InputDataError(split_file.path, f"line {number}", f"{pert_id} has no samples in the graph "
+                                 "(unknown compound, no signatures, or all dropped by QC)",
+                                 "remove the line or load the compound's signatures")
+    return split_from_mapping(data, split_file.sides, str(split_file.path))
+
+
+def run_split(data: TaskData, config: Mapping[str, Any]) -> Split:
+    """The split of the train run with ``config``, re-made on its samples: from its split file
+    (checked against the recorded sha256) or by kind, fraction and seed."""
+    if config.get("split_file"):
+        split_file = read_split_file(config["split_file"])
+        if config.get("split_file_sha256") and split_file.sha256 != config["split_file_sha256"]:
+            raise ConfigError(f"{split_file.path}: the split file changed since the run used it (sha256 "
+                              f"{split_file.sha256[:12]} vs {str(config['split_file_sha256'])[:12]}); restore it")
+        return split_from_file(data, split_file)
+    return make_split(data, config.get("split", SplitKind.COLD_COMPOUND.value),
+                      test_fraction=float(config.get("test_fraction", 0.25)), seed=int(config.get("seed", 0)))

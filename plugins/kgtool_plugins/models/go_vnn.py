@@ -24,7 +24,7 @@ from typing import Any, Mapping, Optional
 import numpy as np
 
 from toolkit.hookspecs import hookimpl
-from toolkit.models import TaskData
+from toolkit.models import TaskData, context_error
 
 from ._torch import TorchModel, tensors_with_prefix
 
@@ -37,6 +37,7 @@ class GOVisibleModel(TorchModel):
     description = ("visible neural network on the GO DAG, DrugCell-style "
                    "(params: neurons_per_term=16, activation=relu, batch_norm=False)")
     requires_context = True
+    context_needs = ("go",)
 
     def __init__(self, n_features: int, n_classes: int, params: Optional[Mapping[str, Any]] = None) -> None:
         super().__init__(n_features, n_classes, params)
@@ -62,12 +63,11 @@ class GOVisibleModel(TorchModel):
         from .nets.vnn import plan_dag
 
         ctx = train.context
-        assert ctx is not None
+        if ctx is None or not np.asarray(ctx.gene_go).any():
+            raise ValueError(context_error(self.name, ["go"]))
         if ctx.gene_go.shape != (self.n_features, len(ctx.go_ids)):
             raise ValueError(f"go_vnn: gene_go is {ctx.gene_go.shape}, expected ({self.n_features}, {len(ctx.go_ids)})")
         plan = plan_dag(ctx.gene_go, ctx.go_edges, self.k, self.per_gene)
-        if not plan.levels:
-            raise ValueError("go_vnn: no GO term has annotated genes among the model's genes")
         self.terms = [ctx.go_ids[t] for t in plan.term_order]
         levels = [(torch.as_tensor(lv.gene_mask), torch.as_tensor(lv.child_cols), torch.as_tensor(lv.child_mask))
                   for lv in plan.levels]

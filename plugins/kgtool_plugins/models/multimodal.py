@@ -1,11 +1,13 @@
-"""A multimodal MoA model: the signature, its network context and the compound's structure, fused
-by attention over the three modality embeddings.
+"""A multimodal MoA model: the signature, the signature on the STRING gene graph and the compound's
+structure, fused by attention over the three modality embeddings.
 
 Modalities (see :class:`kgtool_plugins.models.nets.multimodal.MultimodalNet`):
 
 * signature — an MLP encoder on the (n, n_genes) z-scores;
-* network context — an MLP encoder on the signature after one score-weighted propagation step over
-  the STRING graph (``context.gene_edges``; edges are module buffers);
+* network — learned message passing over the STRING gene graph (``context.gene_edges`` with
+  ``edge_weight``): the ``gnn`` model's :class:`~kgtool_plugins.models.nets.gnn.GeneGraphNet`
+  (per-gene input embedding, ``graph_layers`` GCN layers, mean+max pooling) with a ``dim``-wide
+  head; edges are module buffers, so a checkpoint needs no context;
 * structure — an MLP encoder on the compound's Morgan fingerprint (RDKit, radius 2, 2048 bits,
   :func:`toolkit.explain.structure.morgan_fingerprint`, from ``context.compound_smiles``). A
   compound without (parsable) SMILES gets the all-zero fingerprint, which the module reads as
@@ -28,8 +30,11 @@ Inputs per sample are the signature *and* the compound, so:
 * ``modality_weights(x, compound_ids)``: the attention weights (n, 3) over signature, network and
   structure — how much each prediction leans on each modality.
 
+Needs (``context_needs``): STRING edges among the genes and compound SMILES.
+
 Params: ``dim`` = 64, ``hidden`` = 256, ``dropout`` = 0.2, ``structure_dropout`` = 0.5,
-``bit_dropout`` = 0.3 (input dropout on the fingerprint bits).
+``bit_dropout`` = 0.3 (input dropout on the fingerprint bits), ``graph_hidden`` = 16 and
+``graph_layers`` = 2 (the network branch's GCN width and depth).
 """
 
 from __future__ import annotations
@@ -44,18 +49,22 @@ from toolkit.models import TaskData
 from toolkit.train.loop import Inputs, predict_logits, softmax
 
 from ._torch import TorchModel
+from .gnn import gene_graph, input_scale
 
 logger = logging.getLogger(__name__)
 
-DEFAULTS: dict[str, Any] = {"dim": 64, "hidden": 256, "dropout": 0.2, "structure_dropout": 0.5, "bit_dropout": 0.3}
+DEFAULTS: dict[str, Any] = {"dim": 64, "hidden": 256, "dropout": 0.2, "structure_dropout": 0.5, "bit_dropout": 0.3,
+                            "graph_hidden": 16, "graph_layers": 2}
 
 
 class MultimodalModel(TorchModel):
     name = "multimodal"
-    description = ("signature + STRING network context + Morgan fingerprint, attention fusion "
-                   "(params: dim=64, hidden=256, structure_dropout=0.5)")
+    description = ("signature MLP + GCN over the STRING gene graph + Morgan fingerprint, attention fusion "
+                   "(params: dim=64, hidden=256, structure_dropout=0.5, graph_hidden=16, graph_layers=2)")
     requires_context = True
     uses_compounds = True
+    context_needs = ("string", "structure")
+    predict_batch_size = 256  # the network branch's node tensors are (n_genes, batch, graph_hidden)
 
     def __init__(self, n_features: int, n_classes: int, params: Optional[Mapping[str, Any]] = None) -> None:
         super().__init__(n_features, n_classes, params)
@@ -102,17 +111,20 @@ class MultimodalModel(TorchModel):
         return (self.fingerprints(compound_ids, len(compound_ids)),)
 
     # -- model -----------------------------------------------------------------------------------
-    def _net(self, edge_index: Any, edge_weight: Any) -> Any:
+    def _net(self, edge_index: Any, edge_weight: Any, scale: float = 1.0) -> Any:
         from .nets.multimodal import MultimodalNet
 
         p = self.params
         return MultimodalNet(self.n_features, self.n_classes, self.fingerprint_spec().n_bits, edge_index, edge_weight,
                              dim=int(p["dim"]), hidden=int(p["hidden"]), dropout=float(p["dropout"]),
-                             structure_dropout=float(p["structure_dropout"]), bit_dropout=float(p["bit_dropout"]))
+                             structure_dropout=float(p["structure_dropout"]), bit_dropout=float(p["bit_dropout"]),
+                             graph_hidden=int(p["graph_hidden"]), graph_layers=int(p["graph_layers"]),
+                             input_scale=scale)
 
     def build(self, train: TaskData) -> Any:
         import torch
 
+        edges, weight = gene_graph(train, self.name, self.n_features)
         ctx = train.context
         assert ctx is not None
         self.smiles, self._fingerprints = {}, {}
@@ -120,11 +132,10 @@ class MultimodalModel(TorchModel):
         missing = len({c for c in train.compound_ids if c not in self.smiles})
         if missing:
             logger.info("multimodal: %d training compounds have no SMILES (structure missing)", missing)
-        edges = torch.as_tensor(np.asarray(ctx.gene_edges, dtype=np.int64).reshape(2, -1))
-        return self._net(edges, torch.as_tensor(np.asarray(ctx.edge_weight, dtype=np.float32)))
+        return self._net(torch.as_tensor(edges), torch.as_tensor(weight), input_scale(train.x[train.labelled]))
 
     def rebuild(self, state: Mapping[str, Any]) -> Any:
-        return self._net(state["edges"], state["edge_weight"])
+        return self._net(state["network.net.edges"], state["network.net.edge_weight"])
 
     def fit_inputs(self) -> Inputs:
         return lambda data: (data.x, self.fingerprints(data.compound_ids, len(data.compound_ids)))

@@ -37,13 +37,28 @@ RDKit parses each SMILES once: Compound ``{pert_id, name, smiles (RDKit canonica
 (computed, else the file's), scaffold (Murcko scaffold SMILES)}``. An invalid SMILES is not fatal:
 the compound is loaded without structure and the SMILES goes to ``report.dropped``.
 
-Substructures: :data:`FUNCTIONAL_GROUPS` is a fixed list of medicinal-chemistry groups, each a
-SMARTS constant; every group is yielded as ``Substructure {smarts, name, kind: "functional_group"}``
-and linked by ``HAS_SUBSTRUCTURE {count}`` (number of unique matches) to the compounds that
-contain it. The Murcko scaffold is a ``Substructure {smarts: scaffold SMILES, name,
-kind: "scaffold"}`` linked without properties (when its SMILES equals a group's SMARTS the group node
-stands for it). The first 16 groups use the names and SMARTS the demo generator plants
-(``toolkit/demo/molecules.py``), so its ground truth matches these nodes by key.
+Substructures (the vocabulary structure explanations rank; see :mod:`._substructures`):
+
+* :data:`FUNCTIONAL_GROUPS`, a fixed list of medicinal-chemistry functional groups and ring
+  systems, each a SMARTS constant: every group is yielded as ``Substructure {smarts, name,
+  kind: "functional_group"}`` and linked by ``HAS_SUBSTRUCTURE {count}`` (number of unique matches)
+  to the compounds that contain it.
+* BRICS fragments mined from the compounds of this load: each structure is cut at its BRICS bonds
+  and the pieces (attachment points as ``*``) that are pieces of at least
+  ``max(3, 2 % of the compounds with a structure)`` compounds, at most the 200 most frequent
+  (:class:`MiningSettings`), are ``Substructure {smarts, name: smarts, kind: "brics_fragment"}``.
+  A compound is linked by ``HAS_SUBSTRUCTURE {count}`` (unique matches of the fragment's SMARTS)
+  to the mined fragments among its own BRICS pieces (not to every compound the SMARTS matches:
+  matching up to 200 SMARTS against every compound would cost more than the rest of the load; a
+  piece's SMARTS always matches the compound it came from). The vocabulary depends on the
+  compounds read together: one load of several compound tables mines their union, while separate
+  loads each add the fragments frequent in their own tables and link only their own compounds.
+  Re-loading the same files gives the same graph; load all compound tables in one call for one
+  vocabulary.
+* The Murcko scaffold is a ``Substructure {smarts: scaffold SMILES, name, kind: "scaffold"}``
+  linked without properties (when its SMILES equals a group's SMARTS the group node stands for it).
+
+Fragment SMARTS hold ``*`` and group SMARTS and scaffolds never do, so the kinds never share a node.
 """
 
 from __future__ import annotations
@@ -52,7 +67,6 @@ import logging
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Optional, Sequence
 
@@ -63,6 +77,15 @@ from toolkit.names import label_key, preferred_label
 from toolkit.schema import NodeLabel, RelType
 from toolkit.sources import LoadOptions
 
+from ._substructures import (
+    FRAGMENT_KIND,
+    FUNCTIONAL_GROUPS,
+    GROUP_KIND,
+    MiningSettings,
+    brics_pieces,
+    group_counts,
+    mine_fragments,
+)
 from ._tables import (
     MISSING,
     DelimitedFile,
@@ -93,70 +116,7 @@ MOA_COLUMNS = ("moa", "MOA")
 TARGET_COLUMNS = ("target", "targets")
 HUB_FALLBACK_ENCODING = "mac_roman"
 SMILES_PLACEHOLDERS = frozenset({"restricted"})  # LINCS writes this where a structure is confidential
-GROUP_KIND = "functional_group"
 SCAFFOLD_KIND = "scaffold"
-
-
-@dataclass(frozen=True)
-class FunctionalGroup:
-    name: str
-    smarts: str
-
-
-FUNCTIONAL_GROUPS: tuple[FunctionalGroup, ...] = (
-    # the 16 groups the demo generator plants (same names and SMARTS)
-    FunctionalGroup("hydroxamic acid", "C(=O)N[OX2H1]"),
-    FunctionalGroup("sulfonamide", "S(=O)(=O)[NX3]"),
-    FunctionalGroup("nitrile", "C#N"),
-    FunctionalGroup("trifluoromethyl", "C(F)(F)F"),
-    FunctionalGroup("carboxylic acid", "[CX3](=O)[OX2H1]"),
-    FunctionalGroup("morpholine", "C1COCCN1"),
-    FunctionalGroup("tetrazole", "[#6]1:[#7]:[#7]:[#7]:[#7]:1"),
-    FunctionalGroup("nitro", "[N+](=O)[O-]"),
-    FunctionalGroup("boronic acid", "B(O)O"),
-    FunctionalGroup("urea", "[NX3][CX3](=O)[NX3]"),
-    FunctionalGroup("thiophene", "c1ccsc1"),
-    FunctionalGroup("alkyne", "C#C"),
-    FunctionalGroup("phosphonic acid", "P(=O)(O)O"),
-    FunctionalGroup("piperazine", "N1CCNCC1"),
-    FunctionalGroup("epoxide", "C1OC1"),
-    FunctionalGroup("isothiocyanate", "N=C=S"),
-    # further common groups
-    FunctionalGroup("amide", "[#6][CX3](=[OX1])[NX3;!$([NX3][OX2])]"),
-    FunctionalGroup("ester", "[#6][CX3](=[OX1])[OX2][#6]"),
-    FunctionalGroup("carbamate", "[NX3][CX3](=[OX1])[OX2][#6]"),
-    FunctionalGroup("ketone", "[#6][CX3](=[OX1])[#6]"),
-    FunctionalGroup("aldehyde", "[CX3H1](=[OX1])[#6]"),
-    FunctionalGroup("phenol", "c[OX2H1]"),
-    FunctionalGroup("aniline", "c[NX3;H2]"),
-    FunctionalGroup("aryl halide", "c[F,Cl,Br,I]"),
-    FunctionalGroup("sulfone", "[#6][SX4](=[OX1])(=[OX1])[#6]"),
-    FunctionalGroup("acrylamide", "[CH2]=[CH][CX3](=[OX1])[NX3]"),
-    FunctionalGroup("beta-lactam", "[CX3]1(=[OX1])[CX4][CX4][NX3]1"),
-    FunctionalGroup("pyridine", "[nX2]1ccccc1"),
-    FunctionalGroup("pyrimidine", "[nX2]1c[nX2]ccc1"),
-    FunctionalGroup("imidazole", "[nX3]1c[nX2]cc1"),
-    FunctionalGroup("indole", "c1ccc2c(c1)cc[nX3]2"),
-    FunctionalGroup("furan", "[oX2]1cccc1"),
-    FunctionalGroup("piperidine", "[NX3;R1]1[CH2][CH2][CH2][CH2][CH2]1"),
-    FunctionalGroup(
-        "steroid core",
-        "[#6]1~[#6]~[#6]~[#6]2~[#6](~[#6]~1)~[#6]~[#6]~[#6]1~[#6]~2~[#6]~[#6]~[#6]2~[#6]~[#6]~[#6]~[#6]~1~2",
-    ),
-)
-
-
-@lru_cache(maxsize=1)
-def _patterns() -> tuple[Chem.Mol, ...]:
-    from rdkit import Chem  # local: keep plugin discovery (and `kgtool --help`) fast
-
-    patterns = []
-    for group in FUNCTIONAL_GROUPS:
-        pattern = Chem.MolFromSmarts(group.smarts)
-        if pattern is None:  # pragma: no cover - fixed table, checked by the tests
-            raise ValueError(f"bad SMARTS for {group.name}: {group.smarts!r}")
-        patterns.append(pattern)
-    return tuple(patterns)
 
 
 @dataclass(frozen=True)
@@ -168,6 +128,7 @@ class Structure:
     scaffold: str
     groups: tuple[tuple[int, int], ...]  # (index into FUNCTIONAL_GROUPS, number of matches)
     cut_extension: bool = False  # an unreadable CXSMILES extension (" |...|") was ignored
+    fragments: tuple[tuple[str, int], ...] = ()  # its BRICS pieces: (SMARTS, number of matches)
 
 
 def _parse(smiles: str) -> tuple[Optional[Chem.Mol], bool]:
@@ -183,8 +144,8 @@ def _parse(smiles: str) -> tuple[Optional[Chem.Mol], bool]:
     return mol, False
 
 
-def analyse_smiles(smiles: str) -> Optional[Structure]:
-    """Canonical SMILES, InChIKey, Murcko scaffold and functional groups; None if RDKit rejects it."""
+def analyse_smiles(smiles: str, mining: MiningSettings = MiningSettings()) -> Optional[Structure]:
+    """Canonical SMILES, InChIKey, Murcko scaffold, functional groups and BRICS pieces; None if RDKit rejects it."""
     from rdkit import Chem, rdBase
     from rdkit.Chem.Scaffolds import MurckoScaffold
 
@@ -201,9 +162,9 @@ def analyse_smiles(smiles: str) -> Optional[Structure]:
             scaffold = MurckoScaffold.MurckoScaffoldSmiles(mol=mol)
         except Exception:  # noqa: BLE001 - scaffold extraction fails on a few odd valences
             scaffold = ""
-        counts = [len(mol.GetSubstructMatches(p)) for p in _patterns()]
-        groups = tuple((i, n) for i, n in enumerate(counts) if n)
-    return Structure(canonical, inchikey, scaffold, groups, cut)
+        groups = group_counts(mol)
+        fragments = brics_pieces(mol, mining.min_atoms)
+    return Structure(canonical, inchikey, scaffold, groups, cut, fragments)
 
 
 @dataclass
@@ -248,6 +209,9 @@ class CompoundsSource(ReportingSource):
     name = "compounds"
     description = ("Compounds (CLUE compoundinfo, LINCS pert_info, Repurposing Hub) with RDKit structures, "
                    "MoA, targets, substructures")
+
+    def __init__(self, mining: MiningSettings = MiningSettings()) -> None:
+        self.mining = mining
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -366,7 +330,7 @@ class CompoundsSource(ReportingSource):
         compound_rows = []
         for pid in sorted(compounds):
             comp = compounds[pid]
-            struct = analyse_smiles(comp.smiles) if comp.smiles else None
+            struct = analyse_smiles(comp.smiles, self.mining) if comp.smiles else None
             if comp.smiles and struct is None:
                 problems.drop(*comp.smiles_at, f"SMILES {comp.smiles!r} of {pid} is not valid; compound loaded "
                               "without structure", kind="invalid SMILES")
@@ -400,8 +364,14 @@ class CompoundsSource(ReportingSource):
 
         group_smarts = {g.smarts for g in FUNCTIONAL_GROUPS}
         scaffolds = sorted({s.scaffold for s in structures.values() if s.scaffold} - group_smarts)
+        mined = mine_fragments(([f for f, _ in s.fragments] for s in structures.values()), len(structures),
+                               self.mining)
+        vocabulary = {f.smarts for f in mined}
+        logger.info("%d BRICS fragments mined from %d compounds with a structure (each a piece of >= %d)",
+                    len(mined), len(structures), self.mining.threshold(len(structures)))
         substructure_rows = [{"smarts": g.smarts, "name": g.name, "kind": GROUP_KIND} for g in FUNCTIONAL_GROUPS]
         substructure_rows += [{"smarts": s, "name": s, "kind": SCAFFOLD_KIND} for s in scaffolds]
+        substructure_rows += [{"smarts": f.smarts, "name": f.smarts, "kind": FRAGMENT_KIND} for f in mined]
         yield from node_batches(NodeLabel.SUBSTRUCTURE, substructure_rows, size)
 
         yield from rel_batches(
@@ -419,6 +389,9 @@ class CompoundsSource(ReportingSource):
                 struct = structures[pid]
                 for i, count in struct.groups:
                     yield rel(pid, FUNCTIONAL_GROUPS[i].smarts, count=count)
+                for smarts, count in struct.fragments:
+                    if smarts in vocabulary:
+                        yield rel(pid, smarts, count=count)
                 if struct.scaffold and struct.scaffold not in group_smarts:
                     yield rel(pid, struct.scaffold)
 

@@ -1,4 +1,4 @@
-"""Three modality encoders fused by attention: signature, network context and molecular structure."""
+"""Three modality encoders fused by attention: signature, STRING network and molecular structure."""
 
 from __future__ import annotations
 
@@ -7,18 +7,34 @@ from typing import Optional
 import torch
 import torch.nn as nn
 
+from .gnn import GeneGraphNet
+
 
 def encoder(n_in: int, hidden: int, dim: int, dropout: float, input_dropout: float = 0.0) -> nn.Module:
     return nn.Sequential(nn.Dropout(input_dropout), nn.Linear(n_in, hidden), nn.ReLU(), nn.Dropout(dropout),
                          nn.Linear(hidden, dim), nn.LayerNorm(dim))
 
 
+class GraphEncoder(nn.Module):
+    """(n, n_genes) signatures -> (n, dim) embeddings by learned message passing over the STRING
+    gene graph: a :class:`GeneGraphNet` (per-gene input embedding, GCN layers with the STRING
+    scores as edge weights, mean+max pooling) whose head outputs ``dim`` features, then LayerNorm."""
+
+    def __init__(self, net: GeneGraphNet, dim: int) -> None:
+        super().__init__()
+        self.net = net
+        self.norm = nn.LayerNorm(dim)
+
+    def forward(self, genes: torch.Tensor) -> torch.Tensor:
+        return self.norm(self.net.forward_static(genes))
+
+
 class MultimodalNet(nn.Module):
     """``forward(genes, fingerprint=None)`` -> logits.
 
     * signature: MLP on the (n, n_genes) z-scores;
-    * network: MLP on one propagation step of the z-scores over the STRING graph (each gene gets
-      the score-weighted mean of its neighbours), i.e. the signature as seen by its interactors;
+    * network: a GCN over the STRING gene graph (:class:`GraphEncoder`; each signature is one
+      graph, one node per gene), so each gene's features are learned from its interactors';
     * structure: MLP on a Morgan fingerprint (n, n_bits) 0/1, with input dropout on the bits
       (``bit_dropout``: few compounds, many bits). An all-zero (or absent) fingerprint means "no
       structure": that modality is then masked out of the attention.
@@ -31,24 +47,18 @@ class MultimodalNet(nn.Module):
 
     def __init__(self, n_genes: int, n_classes: int, n_bits: int, edge_index: torch.Tensor, edge_weight: torch.Tensor,
                  dim: int = 64, hidden: int = 256, dropout: float = 0.2, structure_dropout: float = 0.5,
-                 bit_dropout: float = 0.3) -> None:
+                 bit_dropout: float = 0.3, graph_hidden: int = 16, graph_layers: int = 2,
+                 input_scale: float = 1.0) -> None:
         super().__init__()
-        self.register_buffer("edges", edge_index.long())
-        self.register_buffer("edge_weight", edge_weight.float())
         self.n_bits = n_bits
         self.structure_dropout = structure_dropout
         self.signature = encoder(n_genes, hidden, dim, dropout)
-        self.network = encoder(n_genes, hidden, dim, dropout)
+        graph = GeneGraphNet(edge_index, edge_weight, n_genes, dim, conv="gcn", hidden=graph_hidden,
+                             layers=graph_layers, emb=graph_hidden, dropout=dropout, input_scale=input_scale)
+        self.network = GraphEncoder(graph, dim)
         self.structure = encoder(n_bits, hidden, dim, dropout, bit_dropout)
         self.score = nn.Sequential(nn.Linear(dim, dim), nn.Tanh(), nn.Linear(dim, 1, bias=False))
         self.classifier = nn.Sequential(nn.Dropout(dropout), nn.Linear(dim, n_classes))
-
-    def propagate(self, x: torch.Tensor) -> torch.Tensor:
-        """Score-weighted mean of each gene's STRING neighbours, per signature: (n, n_genes)."""
-        src, dst = self.edges
-        total = x.new_zeros(x.shape).index_add(1, dst, x[:, src] * self.edge_weight)
-        weight = x.new_zeros(x.shape[1]).index_add(0, dst, self.edge_weight)
-        return total / weight.clamp_min(1e-6)
 
     def attention(self, genes: torch.Tensor, fingerprint: Optional[torch.Tensor] = None
                   ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -58,8 +68,7 @@ class MultimodalNet(nn.Module):
         present = fingerprint.detach().abs().sum(dim=1) > 0
         if self.training and self.structure_dropout > 0:
             present = present & (torch.rand(present.shape, device=genes.device) >= self.structure_dropout)
-        emb = torch.stack([self.signature(genes), self.network(self.propagate(genes)),
-                           self.structure(fingerprint)], dim=1)
+        emb = torch.stack([self.signature(genes), self.network(genes), self.structure(fingerprint)], dim=1)
         scores = self.score(emb).squeeze(-1)
         mask = torch.stack([torch.ones_like(present), torch.ones_like(present), present], dim=1)
         scores = scores.masked_fill(~mask, torch.finfo(scores.dtype).min)

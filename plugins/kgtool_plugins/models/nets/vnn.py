@@ -65,10 +65,15 @@ def term_levels(n_terms: int, edges: list[tuple[int, int]]) -> np.ndarray:
 
 def plan_dag(gene_go: np.ndarray, go_edges: np.ndarray, per_term: int, per_gene: float = 0.0) -> DagPlan:
     """Masked layers per level from the propagated gene x term matrix and child -> parent edges;
-    term ``t`` gets :func:`term_sizes` neurons."""
+    term ``t`` gets :func:`term_sizes` neurons. ValueError when no term has a gene (nothing to build)."""
     gene_go = np.asarray(gene_go) > 0
+    if gene_go.ndim != 2:
+        raise ValueError(f"gene_go must be a (genes, terms) matrix, got shape {gene_go.shape}")
     n_genes, n_terms = gene_go.shape
     keep = gene_go.any(axis=0)
+    if not keep.any():
+        raise ValueError(f"no GO term annotates any of the {n_genes} genes ({n_terms} terms given): the visible "
+                         "network has no neurons; load GO annotations for these genes")
     edges = [(c, p) for c, p in np.asarray(go_edges, dtype=np.int64).reshape(2, -1).T.tolist()
              if c != p and keep[c] and keep[p]]
     level = term_levels(n_terms, edges)

@@ -1,0 +1,25 @@
+"""The vocabularies and defaults of sample preparation and training runs, in one light module
+(no numpy) so the CLI can show them without importing the training stack.
+
+``DEFAULT_AGGREGATE`` is THE default sample level of ``kgtool train`` (and of
+:class:`toolkit.train.samples.SampleOptions`): one MODZ consensus per compound and cell line.
+"""
+
+from __future__ import annotations
+
+AGGREGATE_LEVELS = ("none", "compound", "compound_cell")
+DEFAULT_AGGREGATE = "compound_cell"
+CONSENSUS_METHODS = ("modz", "mean")
+
+# QC filter on the signatures' qc_pass (loader metadata): auto = drop qc_pass == false when the
+# graph has qc_pass, none = keep all, pass = keep qc_pass == true only (the property is required).
+QC_MODES = ("auto", "none", "pass")
+DEFAULT_QC = "auto"
+
+# Per-cell-line centering: cell = subtract each cell line's per-gene median, none = leave as loaded.
+CENTER_MODES = ("cell", "none")
+DEFAULT_CENTER = "cell"
+
+# Knowledge controls (toolkit.train.controls.CONTROLS; a test keeps the two equal).
+CONTROL_NAMES = ("none", "string_permuted", "go_shuffled", "labels_shuffled")
+DEFAULT_CONTROL = "none"
