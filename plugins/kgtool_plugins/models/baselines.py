@@ -94,13 +94,38 @@ def _label_rows(data: TaskData) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return data.x[rows], labels, weights
 
 
-class LogisticModel(ModelPlugin):
+class ModuleBaseline(ModelPlugin):
+    """A baseline whose fitted state is one torch module mapping signatures to logits: prediction,
+    the explainers' module and the checkpoint's state all come from it."""
+
+    predict_batch_size = 4096
+
+    def __init__(self, n_features: int, n_classes: int, params: Optional[Mapping[str, Any]] = None) -> None:
+        super().__init__(n_features, n_classes, params)
+        self.module: Any = None
+
+    def _fitted(self) -> Any:
+        if self.module is None:
+            raise RuntimeError(f"{self.name} is not fitted: call fit() or load a checkpoint first")
+        return self.module
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float32)
+        return softmax(predict_logits(self._fitted(), x, batch_size=self.predict_batch_size), self.n_classes)
+
+    def torch_module(self) -> Any:
+        return self.module
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"module": dict(self._fitted().state_dict())}
+
+
+class LogisticModel(ModuleBaseline):
     name = "logistic"
     description = "baseline: multinomial logistic regression, L2 strength picked on validation (params: C)"
 
     def __init__(self, n_features: int, n_classes: int, params: Optional[Mapping[str, Any]] = None) -> None:
         super().__init__(n_features, n_classes, params)
-        self.module: Any = None
 
     def _linear(self, weight: Any, bias: Any) -> Any:
         import torch
@@ -160,25 +185,11 @@ class LogisticModel(ModelPlugin):
         return {"epochs_run": 1, "C": self.params["C"], "valid_macro_f1": -neg_f1 if scored else None,
                 "best_valid_loss": loss if scored else None}
 
-    def _fitted(self) -> Any:
-        if self.module is None:
-            raise RuntimeError("logistic is not fitted: call fit() or load a checkpoint first")
-        return self.module
-
-    def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        return softmax(predict_logits(self._fitted(), np.asarray(x, dtype=np.float32)), self.n_classes)
-
-    def torch_module(self) -> Any:
-        return self.module
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"module": dict(self._fitted().state_dict())}
-
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.module = self._linear(state["module"]["weight"], state["module"]["bias"])
 
 
-class NearestCentroidModel(ModelPlugin):
+class NearestCentroidModel(ModuleBaseline):
     name = "nearest_centroid"
     description = ("baseline: Pearson correlation to per-MoA centroids of the training signatures, "
                    "softmax with a validation-picked temperature (params: temperature)")
@@ -187,7 +198,6 @@ class NearestCentroidModel(ModelPlugin):
         super().__init__(n_features, n_classes, params)
         if "temperature" in self.params and not float(self.params["temperature"]) > 0:
             raise ValueError(f"nearest_centroid: temperature={self.params['temperature']!r} must be > 0")
-        self.module: Any = None
 
     def _module(self, centroids: Any, present: Any, temperature: Any) -> Any:
         from .nets.centroid import CentroidCorrelation
@@ -229,20 +239,6 @@ class NearestCentroidModel(ModelPlugin):
             history.update(best_valid_loss=loss, valid_macro_f1=f1)
         return history
 
-    def _fitted(self) -> Any:
-        if self.module is None:
-            raise RuntimeError("nearest_centroid is not fitted: call fit() or load a checkpoint first")
-        return self.module
-
-    def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        return softmax(predict_logits(self._fitted(), np.asarray(x, dtype=np.float32)), self.n_classes)
-
-    def torch_module(self) -> Any:
-        return self.module
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"module": dict(self._fitted().state_dict())}
-
     def load_state_dict(self, state: dict[str, Any]) -> None:
         s = state["module"]
         module = self._module(s["centroids"], s["present"], s["temperature"])
@@ -250,9 +246,10 @@ class NearestCentroidModel(ModelPlugin):
         self.module = module.eval()
 
 
-class CmapKNNModel(ModelPlugin):
+class CmapKNNModel(ModuleBaseline):
     name = "cmap_knn"
     description = "baseline: cosine nearest neighbours among labelled signatures, weighted vote (params: k=10)"
+    predict_batch_size = 512  # a (batch, references) similarity matrix per batch
 
     def __init__(self, n_features: int, n_classes: int, params: Optional[Mapping[str, Any]] = None) -> None:
         super().__init__(n_features, n_classes, params)
@@ -260,7 +257,6 @@ class CmapKNNModel(ModelPlugin):
         if self.k < 1:
             raise ValueError(f"cmap_knn: k={self.k} must be >= 1")
         self.params["k"] = self.k
-        self.module: Any = None
 
     def _module(self, reference: Any, labels: Any, prior: Any) -> Any:
         from .nets.knn import CosineKNN
@@ -277,21 +273,6 @@ class CmapKNNModel(ModelPlugin):
         labels = torch.as_tensor(soft_targets(train.y[keep]), dtype=torch.float32)
         self.module = self._module(reference, labels, torch.as_tensor(label_prior(train), dtype=torch.float32))
         return {"epochs_run": 0, "best_valid_loss": None, "references": int(keep.sum())}
-
-    def _fitted(self) -> Any:
-        if self.module is None:
-            raise RuntimeError("cmap_knn is not fitted: call fit() or load a checkpoint first")
-        return self.module
-
-    def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        logits = predict_logits(self._fitted(), np.asarray(x, dtype=np.float32), batch_size=512)
-        return softmax(logits, self.n_classes)
-
-    def torch_module(self) -> Any:
-        return self.module
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"module": dict(self._fitted().state_dict())}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         s = state["module"]
