@@ -135,11 +135,13 @@ def structures_of(graph: Graph, pert_ids: Sequence[str]) -> dict[str, CompoundSt
 
 
 def retrain(model_cls: type[ModelPlugin], data: TaskData, config: dict[str, Any], seed: int) -> ModelPlugin:
-    """The train run's model refitted on the same split with another seed (in-process, no run written)."""
-    from toolkit.train.splits import make_split
+    """The train run's model refitted on the same split (its split file or kind) and under the same
+    control, with another seed (in-process, no run written)."""
+    from toolkit.train.pipeline import with_control
+    from toolkit.train.splits import run_split
 
-    split = make_split(data, config.get("split", "cold_compound"), test_fraction=float(config.get("test_fraction", 0.25)),
-                       seed=int(config.get("seed", 0)))
+    split = run_split(data, config)
+    data = with_control(data, str(config.get("control", "none")), int(config.get("seed", 0)), split.train)
     known = {f for f in TrainConfig.__dataclass_fields__}
     train_config = TrainConfig(**{**{k: v for k, v in config.items() if k in known}, "seed": seed,
                                   "params": dict(config.get("params") or {})})
