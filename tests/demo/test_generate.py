@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import filecmp
 import json
 import math
@@ -22,18 +21,11 @@ from rdkit import Chem
 from toolkit.demo import DemoFiles, DemoSpec, GroundTruth, generate_demo, load_ground_truth
 from toolkit.demo.gctx import block_size
 from toolkit.errors import ConfigError
+from tests.demo._files import gctx_matrix, tsv_rows
 
 SPEC = DemoSpec()
 
 
-def _rows(path: Path) -> list[dict[str, str]]:
-    with open(path, newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh, delimiter="\t"))
-
-
-def _matrix(path: Path) -> np.ndarray:
-    with h5py.File(path, "r") as h5:
-        return h5["/0/DATA/0/matrix"][:]
 
 
 def _cmap(path: Path):
@@ -59,20 +51,20 @@ def test_same_spec_gives_identical_files(demo: DemoFiles, tmp_path: Path) -> Non
     again = generate_demo(tmp_path / "b", SPEC)
     for name in ("string_edges", "go_obo", "gaf", "compounds", "siginfo", "geneinfo", "ground_truth", "gctx"):
         assert filecmp.cmp(getattr(demo, name), getattr(again, name), shallow=False), name
-    np.testing.assert_array_equal(_matrix(demo.gctx), _matrix(again.gctx))
+    np.testing.assert_array_equal(gctx_matrix(demo.gctx), gctx_matrix(again.gctx))
 
 
 def test_other_seed_gives_other_data(demo: DemoFiles, tmp_path: Path) -> None:
     other = generate_demo(tmp_path / "c", replace(SPEC, seed=1))
     for name in ("string_edges", "gaf", "compounds", "siginfo", "ground_truth"):
         assert not filecmp.cmp(getattr(demo, name), getattr(other, name), shallow=False), name
-    a, b = _matrix(demo.gctx), _matrix(other.gctx)
+    a, b = gctx_matrix(demo.gctx), gctx_matrix(other.gctx)
     assert a.shape == b.shape and not np.array_equal(a, b)
 
 
 def test_extra_signatures_leave_treated_data_unchanged(demo: DemoFiles, tmp_path: Path) -> None:
     more = generate_demo(tmp_path / "d", replace(SPEC, extra_signatures=500))
-    a, b = _matrix(demo.gctx), _matrix(more.gctx)
+    a, b = gctx_matrix(demo.gctx), gctx_matrix(more.gctx)
     np.testing.assert_array_equal(a, b[: a.shape[0]])
     assert filecmp.cmp(demo.compounds, more.compounds, shallow=False)
 
@@ -82,8 +74,8 @@ def test_extra_signatures_leave_treated_data_unchanged(demo: DemoFiles, tmp_path
 
 def test_gctx_reads_with_cmappy(demo: DemoFiles, truth: GroundTruth) -> None:
     g = _cmap(demo.gctx)
-    genes = _rows(demo.geneinfo)
-    sigs = _rows(demo.siginfo)
+    genes = tsv_rows(demo.geneinfo)
+    sigs = tsv_rows(demo.siginfo)
     assert g.data_df.shape == (SPEC.n_genes, SPEC.n_treated_signatures)
     assert list(g.data_df.index) == [r["gene_id"] for r in genes]
     assert list(g.data_df.columns) == [r["sig_id"] for r in sigs]
@@ -107,7 +99,7 @@ def test_gctx_layout_matches_cmappy_writer(demo: DemoFiles) -> None:
 
 def test_planted_signal_is_in_the_matrix(demo: DemoFiles, truth: GroundTruth) -> None:
     g = _cmap(demo.gctx)
-    sig_pert = {r["sig_id"]: r["pert_id"] for r in _rows(demo.siginfo)}
+    sig_pert = {r["sig_id"]: r["pert_id"] for r in tsv_rows(demo.siginfo)}
     row = {int(e): i for i, e in enumerate(g.data_df.index)}
     values = g.data_df.to_numpy()
     all_pathway = {e for m in truth.moas for e in m.pathway_entrez}
@@ -134,7 +126,7 @@ def test_planted_signal_is_in_the_matrix(demo: DemoFiles, truth: GroundTruth) ->
 
 def test_higher_dose_gives_stronger_signal(demo: DemoFiles, truth: GroundTruth) -> None:
     g = _cmap(demo.gctx)
-    sigs = _rows(demo.siginfo)
+    sigs = tsv_rows(demo.siginfo)
     row = {int(e): i for i, e in enumerate(g.data_df.index)}
     targets = [row[e] for m in truth.moas for e in m.target_entrez]
     values = g.data_df.to_numpy()
@@ -148,8 +140,8 @@ def test_higher_dose_gives_stronger_signal(demo: DemoFiles, truth: GroundTruth) 
 def test_noise_free_background_depends_on_cell_only(tmp_path: Path) -> None:
     files = generate_demo(tmp_path / "q", replace(SPEC, noise=0.0, compounds_per_moa=2))
     truth = load_ground_truth(files.ground_truth)
-    sigs = _rows(files.siginfo)
-    m = _matrix(files.gctx)
+    sigs = tsv_rows(files.siginfo)
+    m = gctx_matrix(files.gctx)
     pathway = {e - 900001 for moa in truth.moas for e in moa.pathway_entrez}
     bg = np.array([i for i in range(SPEC.n_genes) if i not in pathway])
     for cell in truth.cells:
@@ -203,7 +195,7 @@ def test_gaf_format_and_pathway_annotations(demo: DemoFiles, truth: GroundTruth)
 
 
 def test_compounds_table_and_planted_substructures(demo: DemoFiles, truth: GroundTruth) -> None:
-    rows = _rows(demo.compounds)
+    rows = tsv_rows(demo.compounds)
     header = ["pert_id", "cmap_name", "target", "moa", "canonical_smiles", "inchi_key", "compound_aliases"]
     assert list(rows[0]) == header
     smiles = {}
@@ -236,9 +228,9 @@ def test_compounds_table_and_planted_substructures(demo: DemoFiles, truth: Groun
 
 
 def test_string_edges(demo: DemoFiles, truth: GroundTruth) -> None:
-    rows = _rows(demo.string_edges)
+    rows = tsv_rows(demo.string_edges)
     assert list(rows[0]) == ["entrez_a", "symbol_a", "entrez_b", "symbol_b", "combined_score"]
-    genes = {int(r["gene_id"]): r["gene_symbol"] for r in _rows(demo.geneinfo)}
+    genes = {int(r["gene_id"]): r["gene_symbol"] for r in tsv_rows(demo.geneinfo)}
     pairs = set()
     degree: dict[int, int] = {}
     score: dict[frozenset[int], int] = {}
@@ -264,13 +256,13 @@ def test_string_edges(demo: DemoFiles, truth: GroundTruth) -> None:
 
 
 def test_siginfo_and_geneinfo(demo: DemoFiles, truth: GroundTruth) -> None:
-    sigs = _rows(demo.siginfo)
+    sigs = tsv_rows(demo.siginfo)
     assert list(sigs[0]) == [
         "sig_id", "pert_id", "cmap_name", "pert_type", "cell_iname", "pert_dose", "pert_dose_unit",
         "pert_time", "pert_time_unit", "pert_idose", "pert_itime", "qc_pass", "nsample",
     ]  # fmt: skip
     assert len(sigs) == SPEC.n_treated_signatures == len({r["sig_id"] for r in sigs})
-    compounds = {r["pert_id"]: r["cmap_name"] for r in _rows(demo.compounds)}
+    compounds = {r["pert_id"]: r["cmap_name"] for r in tsv_rows(demo.compounds)}
     for r in sigs:
         assert r["pert_type"] == "trt_cp" and compounds[r["pert_id"]] == r["cmap_name"]
         assert r["cell_iname"] in truth.cells
@@ -278,7 +270,7 @@ def test_siginfo_and_geneinfo(demo: DemoFiles, truth: GroundTruth) -> None:
         assert r["pert_idose"] == f"{r['pert_dose']} uM" and r["pert_itime"] == "24 h"
         assert r["qc_pass"] in {"0", "1"} and int(r["nsample"]) >= 2
     assert {float(r["pert_dose"]) for r in sigs} == set(SPEC.doses)
-    genes = _rows(demo.geneinfo)
+    genes = tsv_rows(demo.geneinfo)
     header = ["gene_id", "gene_symbol", "ensembl_id", "gene_title", "gene_type", "src", "feature_space"]
     assert list(genes[0]) == header
     assert len(genes) == SPEC.n_genes and genes[0]["gene_id"] == "900001" and genes[0]["gene_symbol"] == "DG0001"
@@ -334,7 +326,7 @@ def test_scale_writes_in_chunks_with_progress(tmp_path: Path) -> None:
         assert h5["/0/META/COL/id"].shape == (n,)
         filler = h5["/0/DATA/0/matrix"][-1000:]
     assert abs(float(filler.mean())) < 0.05  # DMSO-like: no planted signal
-    sigs = _rows(files.siginfo)
+    sigs = tsv_rows(files.siginfo)
     assert len(sigs) == n and sum(r["pert_type"] == "ctl_vehicle" for r in sigs) == 20_000
     g = _cmap(files.gctx)
     assert g.data_df.shape == (spec.n_genes, n)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import filecmp
 import json
 from collections import Counter, defaultdict
@@ -17,20 +16,13 @@ from tests.helpers import counts
 from toolkit.demo import DemoFiles, DemoSpec, GroundTruth, generate_demo, load_ground_truth
 from toolkit.demo.spec import PRESETS
 from toolkit.errors import ConfigError
+from tests.demo._files import gctx_matrix, tsv_rows
 
 # the realistic preset, smaller: 6 MoAs x 6 drugs, 3 cells, 2 doses, 2 times, 2 replicates = 864 signatures
 SMALL = dict(n_moas=6, n_cells=3, seed=2)
 QC_COLUMNS = ("det_plate", "bead_batch", "cc_q75", "pct_self_rank_q25", "is_exemplar_sig", "qc_pass", "nsample")
 
 
-def _rows(path: Path) -> list[dict[str, str]]:
-    with open(path, newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh, delimiter="\t"))
-
-
-def _matrix(path: Path) -> np.ndarray:
-    with h5py.File(path, "r") as h5:
-        return h5["/0/DATA/0/matrix"][:]
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +42,7 @@ def truth(files: DemoFiles) -> GroundTruth:
 
 @pytest.fixture(scope="module")
 def sigs(files: DemoFiles) -> list[dict[str, str]]:
-    return _rows(files.siginfo)
+    return tsv_rows(files.siginfo)
 
 
 # --- presets -----------------------------------------------------------------------------------
@@ -102,7 +94,7 @@ def test_cli_generates_a_preset_and_refuses_an_unknown_one(tmp_path: Path) -> No
     truth = load_ground_truth(out / "ground_truth.json")
     assert truth.realism is not None and truth.realism.preset == "realistic"
     assert (truth.spec.n_moas, truth.spec.compounds_per_moa, truth.spec.n_cells) == (3, 4, 6)
-    assert truth.n_signatures == len(_rows(out / "siginfo.txt")) == 3 * 4 * 6 * 2 * 2 * 2
+    assert truth.n_signatures == len(tsv_rows(out / "siginfo.txt")) == 3 * 4 * 6 * 2 * 2 * 2
     bad = CliRunner().invoke(cli, [*args, "--preset", "huge"])
     assert bad.exit_code != 0
     assert "Error: unknown demo preset 'huge'; use one of demo, realistic, realistic10x" in bad.output
@@ -117,7 +109,7 @@ def test_same_spec_gives_identical_files(files: DemoFiles, spec: DemoSpec, tmp_p
         assert filecmp.cmp(getattr(files, name), getattr(again, name), shallow=False), name
     other = generate_demo(tmp_path / "other", DemoSpec.preset("realistic", **{**SMALL, "seed": 3}))
     assert not filecmp.cmp(files.siginfo, other.siginfo, shallow=False)
-    assert not np.array_equal(_matrix(files.gctx), _matrix(other.gctx))
+    assert not np.array_equal(gctx_matrix(files.gctx), gctx_matrix(other.gctx))
 
 
 # --- siginfo: plates, bead batches, QC, noise ---------------------------------------------------
@@ -160,10 +152,10 @@ def test_noise_signatures_and_their_qc(sigs: list[dict[str, str]], truth: Ground
 
 
 def test_matrix_carries_the_confounders(files: DemoFiles, sigs: list[dict[str, str]], truth: GroundTruth) -> None:
-    m = _matrix(files.gctx).astype(np.float64)
+    m = gctx_matrix(files.gctx).astype(np.float64)
     real = truth.realism
     noise = np.array([r["sig_id"] in set(real.noise_sig_ids) for r in sigs])
-    index = {e: i for i, e in enumerate(int(r["gene_id"]) for r in _rows(files.geneinfo))}
+    index = {e: i for i, e in enumerate(int(r["gene_id"]) for r in tsv_rows(files.geneinfo))}
     cell = np.array([r["cell_iname"] for r in sigs])
     centred = m - np.stack([m[cell == c].mean(axis=0) for c in cell])
     # the bad bead batch: replicate pairs (same condition, other plates) differ more when one is read with it
@@ -201,7 +193,7 @@ def test_matrix_carries_the_confounders(files: DemoFiles, sigs: list[dict[str, s
 
 
 def test_off_targets_in_the_compound_table(files: DemoFiles, truth: GroundTruth) -> None:
-    rows = _rows(files.compounds)
+    rows = tsv_rows(files.compounds)
     targets = defaultdict(set)
     for r in rows:
         targets[r["pert_id"]].add(r["target"])
@@ -216,7 +208,7 @@ def test_off_targets_in_the_compound_table(files: DemoFiles, truth: GroundTruth)
 
 
 def test_fragments_are_shared_across_moas(files: DemoFiles, spec: DemoSpec, truth: GroundTruth) -> None:
-    mols = {r["pert_id"]: Chem.MolFromSmiles(r["canonical_smiles"]) for r in _rows(files.compounds)}
+    mols = {r["pert_id"]: Chem.MolFromSmiles(r["canonical_smiles"]) for r in tsv_rows(files.compounds)}
     elsewhere = 0
     for moa in truth.moas:
         pattern = Chem.MolFromSmarts(moa.substructure_smarts)
@@ -237,7 +229,7 @@ def test_planted_go_term_is_annotated_to_the_planted_genes(files: DemoFiles, spe
             cols = line.split("\t")
             by_term[cols[4]].add(int(cols[1]))
     edges = {frozenset((int(r["entrez_a"]), int(r["entrez_b"]))): int(r["combined_score"])
-             for r in _rows(files.string_edges)}
+             for r in tsv_rows(files.string_edges)}
     for moa in truth.moas:
         go = by_term[moa.pathway_go_id]
         assert go == set(moa.go_entrez) and len(go) == spec.go_module_size
@@ -265,7 +257,7 @@ def test_realistic_preset_loads_through_the_real_loaders(graph, settings, files:
     assert c[("node", "Compound")] == spec.n_compounds
     assert c[("node", "CellLine")] == spec.n_cells
     assert c[("node", "MoA")] == spec.n_moas
-    n_targets = len({(r["pert_id"], r["target"]) for r in _rows(files.compounds) if r["target"]})
+    n_targets = len({(r["pert_id"], r["target"]) for r in tsv_rows(files.compounds) if r["target"]})
     assert c[("rel", "TARGETS")] == n_targets
     with graph.session() as s:
         row = s.run("MATCH (s:Signature) WHERE s.sig_id IN $ids RETURN max(s.cc_q75) AS cc, "
