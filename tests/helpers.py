@@ -68,3 +68,23 @@ def canonical_dump(graph) -> set[tuple]:
         elif "Run" not in (r["start_label"], r["end_label"]):
             out.add(("rel", r["start_label"], r["start"], r["type"], r["end_label"], r["end"], freeze(r["props"])))
     return out
+
+
+def registered_plugin(plugin: object, name: str):  # (plugin object, name) -> context manager
+    """Register a test plugin for the duration of a ``with`` block (the registry rebuilt both ways)."""
+    from contextlib import contextmanager
+
+    from toolkit import plugins
+
+    @contextmanager
+    def scope():
+        pm = plugins.plugin_manager()
+        pm.register(plugin, name=name)
+        plugins.registry.cache_clear()
+        try:
+            yield
+        finally:
+            pm.unregister(name=name)
+            plugins.registry.cache_clear()
+
+    return scope()

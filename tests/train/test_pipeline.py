@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pytest
 
-from toolkit import cypher, plugins, runs
+from toolkit import cypher, runs
 from toolkit.errors import RunError
 from toolkit.hookspecs import hookimpl
 from toolkit.models import TrainConfig
@@ -18,6 +18,7 @@ from toolkit.train.export import export_signatures
 from toolkit.train.predict import predict
 from toolkit.train.pipeline import train
 from toolkit.train.splits import SplitKind, make_split, shared_groups
+from tests.helpers import registered_plugin
 
 FAST = TrainConfig(epochs=15, seed=2, lr=3e-3)
 
@@ -93,12 +94,8 @@ class ContextProbe:
 
 @pytest.fixture
 def context_model():
-    pm = plugins.plugin_manager()
-    pm.register(ContextProbe(), name="context-probe")
-    plugins.registry.cache_clear()
-    yield "context_probe"
-    pm.unregister(name="context-probe")
-    plugins.registry.cache_clear()
+    with registered_plugin(ContextProbe(), "context-probe"):
+        yield "context_probe"
 
 
 def test_models_that_require_context_get_it(demo_graph, context_model):

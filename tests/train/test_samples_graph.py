@@ -12,8 +12,8 @@ from typing import ClassVar
 import pytest
 from click.testing import CliRunner
 
-from tests.helpers import server_env
-from toolkit import cypher, plugins
+from tests.helpers import registered_plugin, server_env
+from toolkit import cypher
 from toolkit.cli import cli
 from toolkit.errors import RunError
 from toolkit.hookspecs import hookimpl
@@ -72,12 +72,8 @@ class GoProbe:
 
 @pytest.fixture
 def go_model():
-    pm = plugins.plugin_manager()
-    pm.register(GoProbe(), name="go-probe")
-    plugins.registry.cache_clear()
-    yield "needs_go_probe"
-    pm.unregister(name="go-probe")
-    plugins.registry.cache_clear()
+    with registered_plugin(GoProbe(), "go-probe"):
+        yield "needs_go_probe"
 
 
 def test_a_model_needing_go_stops_before_a_run_on_a_graph_without_go(no_go, go_model):
