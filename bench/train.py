@@ -86,7 +86,8 @@ KNOWLEDGE_CONTROLS = {"string": "string_permuted", "go": "go_shuffled"}  # conte
 LABEL_CONTROL = "labels_shuffled"
 # realistic10x by default: the models without graph knowledge (the knowledge-infused ones, gnn and
 # multimodal above all, take minutes per fit at 10x on CPU; KGTOOL_BENCH_TRAIN_10X_MODELS=all)
-MODELS_10X = ("majority", "nearest_centroid", "logistic", "linear_softmax", "cmap_knn", "mlp")
+MODELS_10X = ("majority", "nearest_centroid", "shrunken_centroid", "network_centroid", "logistic", "linear_softmax",
+              "cmap_knn", "mlp")
 METRICS = {"compound_macro_f1": "test_compound_macro_f1", "compound_top1_accuracy": "test_compound_top1_accuracy"}
 
 

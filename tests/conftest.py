@@ -1,6 +1,10 @@
 """Shared fixtures. Integration tests run against a REAL Neo4j: the project's managed server in a
 test home, started here if it is not already running (``.ci/run`` starts it first). A server that
-cannot be started is a test failure, never a skip."""
+cannot be started is a test failure, never a skip.
+
+Tests marked ``shared_data`` read the real files in ``../shared/data``. Without that folder they
+FAIL, saying so, unless the run opts out explicitly: ``KGTOOL_TESTS_WITHOUT_SHARED_DATA=1``
+deselects them (as ``-m "not shared_data"`` does). They never skip."""
 
 from __future__ import annotations
 
@@ -10,7 +14,30 @@ import pytest
 
 from toolkit.settings import Settings
 
-from tests.helpers import make_settings
+from tests.helpers import SHARED_DATA, make_settings
+
+WITHOUT_SHARED_DATA = "KGTOOL_TESTS_WITHOUT_SHARED_DATA"
+
+
+def _opted_out() -> bool:
+    return os.environ.get(WITHOUT_SHARED_DATA, "").strip().lower() in ("1", "true", "yes")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """With the explicit opt-out and no ``../shared/data``, deselect the ``shared_data`` tests."""
+    if SHARED_DATA.exists() or not _opted_out():
+        return
+    kept = [item for item in items if item.get_closest_marker("shared_data") is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept
+
+
+def pytest_runtest_setup(item) -> None:
+    """A ``shared_data`` test without ``../shared/data`` (and no opt-out) fails, naming the fix."""
+    if item.get_closest_marker("shared_data") is not None and not SHARED_DATA.exists():
+        pytest.fail(f"{SHARED_DATA} is missing: this test reads the real files there; put ../shared/data beside "
+                    f"the checkout, or set {WITHOUT_SHARED_DATA}=1 to deselect the real-data tests", pytrace=False)
 
 
 @pytest.fixture(scope="session")

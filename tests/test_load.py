@@ -72,6 +72,88 @@ def test_cli_load_error_is_one_line_naming_file_and_record(graph, tmp_path):
     assert len(errors) == 1 and "edges.tsv" in errors[0] and "line 3" in errors[0] and "fix" in errors[0]
 
 
+def test_counts_are_exact_per_reason_beyond_the_capped_lines(graph, settings, tmp_path):
+    import json
+
+    from kgtool_plugins.sources._tables import REPORT_CAP
+
+    n_bad = REPORT_CAP + 37
+    path = tmp_path / "edges.tsv"
+    rows = [f"{i}\tG{i}\t{i + 1}\tG{i + 1}\t{'high' if i <= n_bad else 500}\n" for i in range(1, n_bad + 11)]
+    rows += [f"{i}\tG{i}\t{i}\tG{i}\t500\n" for i in range(5000, 5003)]  # three self-loops
+    path.write_text(HEADER + "".join(rows))
+    report = load(graph, settings, "string", [path], LoadOptions(lenient=True))
+    assert report.status == "completed"
+    assert report.n_dropped == n_bad + 3 and report.dropped_by_reason["self-loop"] == 3
+    assert sum(report.dropped_by_reason.values()) == n_bad + 3
+    assert len(report.dropped) == REPORT_CAP + 1 + 3  # capped lines, one summary line, the self-loops
+    assert f"{n_bad + 3} dropped" in report.summary() and "self-loop: 3" in report.summary()
+    assert counts(graph)[("rel", "INTERACTS_WITH")] == 10
+    metrics = json.loads(_load_runs(graph)[0]["metrics"])
+    assert metrics["dropped"] == n_bad + 3 and metrics["dropped_by_reason"] == report.dropped_by_reason
+    assert metrics["rows_read_by_file"] == {str(path): n_bad + 13} and metrics["rows_written"]["INTERACTS_WITH"] == 10
+
+
+def test_a_file_whose_rows_are_all_dropped_fails_and_changes_nothing(graph, settings, tmp_path):
+    from toolkit.cli import cli
+
+    path = tmp_path / "loops.tsv"
+    path.write_text(HEADER + "".join(f"{i}\tG{i}\t{i}\tG{i}\t500\n" for i in range(1, 8)))
+    result = CliRunner().invoke(cli, ["load", "string", str(path)], env=server_env())
+    assert result.exit_code == 1, result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and str(path) in errors[0] and "all 7 data rows were dropped" in errors[0]
+    assert "self-loop" in errors[0]
+    assert counts(graph).get(("node", "Gene"), 0) == 0
+    assert [r["status"] for r in _load_runs(graph)] == ["failed"]
+
+
+def test_a_header_only_file_is_an_error_naming_it(graph, settings, tmp_path):
+    path = tmp_path / "empty.tsv"
+    path.write_text(HEADER)
+    with pytest.raises(InputDataError, match="a header but no data rows") as err:
+        load(graph, settings, "string", [path])
+    assert str(err.value).startswith(f"{path}: file:")
+    assert [r["status"] for r in _load_runs(graph)] == ["failed"]
+
+
+def test_progress_has_a_total_rate_and_eta_and_is_quiet_off_a_terminal(tmp_path):
+    import io
+
+    import h5py
+    import numpy as np
+
+    from toolkit import progress
+
+    text = _edges(tmp_path / "edges.tsv", 20)
+    out = io.StringIO()
+    bar = progress.for_load([text], "load string", enabled=True, file=out, mininterval=0)
+    assert (bar.unit, bar.total) == ("B", text.stat().st_size)
+    with progress.tracking(bar):
+        from kgtool_plugins.sources._tables import iter_lines
+
+        assert len(list(iter_lines(text))) == 21
+        assert bar.done == bar.total
+        shown = out.getvalue()
+    assert "100%" in shown and "/s" in shown and "<" in shown  # percentage, rate, ETA
+
+    gctx = tmp_path / "x.gctx"
+    with h5py.File(gctx, "w") as f:
+        f.create_dataset("/0/DATA/0/matrix", data=np.zeros((7, 3), dtype=np.float32))
+        f.create_dataset("/0/META/COL/id", data=np.array([f"S{i}".encode() for i in range(7)]))
+    bar = progress.for_load([gctx, text], "load signatures", enabled=True, file=io.StringIO())
+    assert (bar.unit, bar.total) == ("sig", 7)  # the GCTX columns, known before the first is read
+    with progress.tracking(bar):
+        progress.records_done(5)
+        progress.file_position(text, 100)  # bytes do not move a bar of records
+        assert bar.done == 5
+    quiet = io.StringIO()
+    bar = progress.Progress(10, "sig", "x", file=quiet)  # stdout of the tests is not a terminal
+    bar.set_done(10)
+    bar.close()
+    assert quiet.getvalue() == ""
+
+
 # -- properties several sources give, MoA spellings, and loads whose process died ----------------
 
 
@@ -129,6 +211,7 @@ def test_moa_spellings_of_separate_loads_give_one_node_in_either_order(graph, se
     assert dumps[0] == dumps[1]
 
 
+@pytest.mark.shared_data
 def test_a_load_whose_process_was_killed_is_marked_interrupted_by_the_next_load(graph, settings, tmp_path):
     import os
     import signal
@@ -139,8 +222,6 @@ def test_a_load_whose_process_was_killed_is_marked_interrupted_by_the_next_load(
     from tests.helpers import SHARED_DATA
 
     gct = SHARED_DATA / "l1000_signatures" / "cmapR_ds_level5_modz_n272x978.gct"
-    if not gct.exists():
-        pytest.skip("../shared/data is not present")
     env = {**os.environ, **server_env()}
     argv = [sys.executable, "-c", "from toolkit.cli import main; main()", "load", "signatures", str(gct),
             "--batch-size", "200"]
@@ -164,3 +245,33 @@ def test_a_load_whose_process_was_killed_is_marked_interrupted_by_the_next_load(
     statuses = {r["run_id"]: r["status"] for r in _load_runs(graph)}
     assert statuses == {killed["run_id"]: "interrupted", report.run_id: "completed"}
     assert counts(graph)[("rel", "UPREGULATES")] > up
+
+
+@pytest.mark.shared_data
+def test_a_terminated_load_marks_its_run_interrupted_at_once(graph, settings):
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.helpers import SHARED_DATA
+
+    gct = SHARED_DATA / "l1000_signatures" / "cmapR_ds_level5_modz_n272x978.gct"
+    env = {**os.environ, **server_env()}
+    argv = [sys.executable, "-c", "from toolkit.cli import main; main()", "load", "signatures", str(gct),
+            "--batch-size", "200"]
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and counts(graph).get(("rel", "UPREGULATES"), 0) < 1000:
+            assert proc.poll() is None, "the load ended before it could be terminated"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+    finally:
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    [run] = _load_runs(graph)  # no later load was needed to mark it
+    assert run["status"] == "interrupted", err
+    assert "SIGTERM" in json.loads(run["metrics"])["error"]

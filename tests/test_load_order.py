@@ -22,7 +22,6 @@ pytestmark = [
     pytest.mark.neo4j,
     pytest.mark.shared_data,
     pytest.mark.slow,
-    pytest.mark.skipif(not SHARED_DATA.exists(), reason="../shared/data is not present"),
 ]
 
 HUB = SHARED_DATA / "drug_repurposing_hub"

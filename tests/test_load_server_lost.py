@@ -35,7 +35,6 @@ pytestmark = [
     pytest.mark.neo4j,
     pytest.mark.shared_data,
     pytest.mark.slow,
-    pytest.mark.skipif(not SHARED_DATA.exists(), reason="../shared/data is not present"),
 ]
 
 BOLT_PORT, HTTP_PORT = 57787, 57574

@@ -50,12 +50,16 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import socket
+import threading
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Iterator, Optional, Sequence
 
 from toolkit import cypher, plugins, runs
+from toolkit import progress as progress_bars
 from toolkit.errors import GraphConnectionError, InputDataError
 from toolkit.graph.batches import Batch, NodeBatch, RelBatch, SourceReport
 from toolkit.graph.db import Graph
@@ -195,6 +199,8 @@ def _lost(graph: Graph, source: str, run_id: str, counts: WriteCounts, batches: 
 
 @dataclass
 class LoadReport:
+    """What a load did. ``dropped`` / ``repaired`` are the (capped) report lines; the counts are exact."""
+
     run_id: str
     source: str
     paths: list[str]
@@ -204,18 +210,85 @@ class LoadReport:
     dropped: list[str] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)
     bulk: bool = False  # imported with neo4j-admin (toolkit.load_bulk), not written by the writer
+    dropped_by_reason: dict[str, int] = field(default_factory=dict)
+    repaired_by_reason: dict[str, int] = field(default_factory=dict)
+    read_by_file: dict[str, int] = field(default_factory=dict)
+    n_dropped: int = 0
+    n_repaired: int = 0
+
+    def take(self, source_report: SourceReport) -> None:
+        """The read side of ``source_report``: rows read, dropped and repaired (exact) and the lines."""
+        self.rows_read = source_report.rows_read
+        self.dropped, self.repaired = source_report.dropped, source_report.repaired
+        self.dropped_by_reason = dict(source_report.dropped_by_reason)
+        self.repaired_by_reason = dict(source_report.repaired_by_reason)
+        self.read_by_file = dict(source_report.read_by_file)
+        self.n_dropped, self.n_repaired = source_report.n_dropped, source_report.n_repaired
 
     def summary(self) -> str:
         if self.bulk:
             return (f"{self.source}: {self.status} (bulk import); {self.rows_read} rows read, "
                     f"{self.counts.nodes_created} nodes and {self.counts.relationships_created} relationships "
-                    f"imported; {len(self.dropped)} dropped, {len(self.repaired)} repaired")
+                    f"imported; {self._problems()}")
         rels = sum(v for k, v in self.counts.rows.items() if k.isupper())
         nodes = sum(v for k, v in self.counts.rows.items() if not k.isupper())
         return (f"{self.source}: {self.status}; {self.rows_read} rows read, {nodes} node rows and {rels} "
                 f"relationship rows written ({self.counts.nodes_created} nodes and "
-                f"{self.counts.relationships_created} relationships new); {len(self.dropped)} dropped, "
-                f"{len(self.repaired)} repaired")
+                f"{self.counts.relationships_created} relationships new); {self._problems()}")
+
+    def _problems(self) -> str:
+        return f"{self.n_dropped} dropped{_reasons(self.dropped_by_reason)}, " \
+               f"{self.n_repaired} repaired{_reasons(self.repaired_by_reason)}"
+
+    def details(self) -> list[str]:
+        """Exact counts per file and per label / relationship type, one line each (for the CLI)."""
+        out = [f"read {n} rows from {path}" for path, n in self.read_by_file.items()]
+        out += [f"wrote {n} {name} rows" for name, n in sorted(self.counts.rows.items())]
+        return out
+
+    def metrics(self) -> dict[str, Any]:
+        """The exact counts as Run metrics (the report lines capped at :data:`MAX_REPORTED`)."""
+        return {"rows_read": self.rows_read, "rows_read_by_file": dict(self.read_by_file),
+                "rows_written": dict(self.counts.rows), "nodes_created": self.counts.nodes_created,
+                "relationships_created": self.counts.relationships_created,
+                "dropped": self.n_dropped, "repaired": self.n_repaired,
+                "dropped_by_reason": dict(self.dropped_by_reason),
+                "repaired_by_reason": dict(self.repaired_by_reason),
+                "dropped_lines": self.dropped[:MAX_REPORTED], "repaired_lines": self.repaired[:MAX_REPORTED]}
+
+
+def _reasons(by_reason: dict[str, int]) -> str:
+    if not by_reason:
+        return ""
+    return " (" + ", ".join(f"{reason}: {n}" for reason, n in sorted(by_reason.items(), key=lambda kv: -kv[1])) + ")"
+
+
+def _committed(batches: int, writer: GraphWriter) -> str:
+    return (f"{batches} batches ({sum(writer.counts.rows.values())} rows) written before the error stay in the "
+            "graph; re-running the load with the file fixed completes it")
+
+
+class LoadTerminated(BaseException):
+    """The load process was asked to stop (SIGTERM / SIGHUP): the run is marked before it exits."""
+
+
+@contextmanager
+def _terminate_as_exception() -> Iterator[None]:
+    """While loading, SIGTERM and SIGHUP raise :class:`LoadTerminated` (main thread only), so a
+    killed load marks its run ``interrupted`` at once instead of leaving it ``running``."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, _frame: object) -> None:
+        raise LoadTerminated(f"terminated by signal {signal.Signals(signum).name}")
+
+    old = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, previous in old.items():
+            signal.signal(sig, previous)
 
 
 def load(graph: Graph, settings: Settings, source_name: str, paths: Sequence[Path],
@@ -223,7 +296,9 @@ def load(graph: Graph, settings: Settings, source_name: str, paths: Sequence[Pat
     """Load ``paths`` with the named source (see the module doc for what is guaranteed).
 
     A failure marks the run failed and re-raises; a lost connection raises
-    :class:`GraphConnectionError` (the run is marked interrupted by the next load).
+    :class:`GraphConnectionError` (the run is marked interrupted by the next load); a SIGTERM or
+    SIGHUP marks it interrupted and raises :class:`LoadTerminated`. ``progress``: a bar (records
+    or bytes of total, rate, ETA) on a terminal (:mod:`toolkit.progress`).
     """
     options = options or LoadOptions()
     source = plugins.registry().get("sources", source_name)
@@ -240,12 +315,9 @@ def load(graph: Graph, settings: Settings, source_name: str, paths: Sequence[Pat
     written = 0  # batches committed
 
     def metrics() -> dict[str, Any]:
-        return {"rows_read": source_report.rows_read, "rows_written": dict(writer.counts.rows),
-                "batches_written": written, "nodes_created": writer.counts.nodes_created,
-                "relationships_created": writer.counts.relationships_created,
-                "dropped": len(source_report.dropped), "repaired": len(source_report.repaired),
-                "dropped_lines": source_report.dropped[:MAX_REPORTED],
-                "repaired_lines": source_report.repaired[:MAX_REPORTED]}
+        report.take(source_report)
+        report.counts = writer.counts
+        return {**report.metrics(), "batches_written": written}
 
     try:
         mark_interrupted_loads(graph, settings.runs_dir)
@@ -253,16 +325,13 @@ def load(graph: Graph, settings: Settings, source_name: str, paths: Sequence[Pat
     except lost as exc:
         raise GraphConnectionError(_lost(graph, source_name, run.run_id, writer.counts, 0, exc)) from None
     _ACTIVE.add(run.run_id)
+    bar = progress_bars.for_load([Path(p) for p in paths], f"load {source_name}") if progress else None
     try:
-        batches = source.read([Path(p) for p in paths], options, source_report)
-        if progress:
-            from tqdm import tqdm
-
-            batches = tqdm(batches, desc=f"load {source_name}", unit="batch", leave=False)
-        for batch in batches:
-            writer.write(moa_names.apply(batch))
-            written += 1
-        report.rows_read = source_report.rows_read
+        with _terminate_as_exception(), progress_bars.tracking(bar):
+            for batch in source.read([Path(p) for p in paths], options, source_report):
+                writer.write(moa_names.apply(batch))
+                written += 1
+                progress_bars.records_done(source_report.rows_read)
         done = run.with_result("completed", metrics())
         runs.finish(graph, done)
         runs.write_manifest(settings.runs_dir, done)
@@ -274,18 +343,22 @@ def load(graph: Graph, settings: Settings, source_name: str, paths: Sequence[Pat
         runs.write_manifest(settings.runs_dir, run.with_result(INTERRUPTED, {**metrics(), "error": message}))
         raise GraphConnectionError(message) from None
     except BaseException as exc:
-        report.status = "failed"
-        failed = run.with_result("failed", {"error": f"{type(exc).__name__}: {exc}"})
+        report.status = INTERRUPTED if isinstance(exc, (LoadTerminated, KeyboardInterrupt)) else "failed"
+        error = f"{type(exc).__name__}: {exc}" + (f" ({_committed(written, writer)})" if written else "")
+        failed = run.with_result(report.status, {**metrics(), "error": error})
         try:
             runs.finish(graph, failed)
         except lost:
             logger.warning("could not mark load run %s failed: the connection to Neo4j is lost", run.run_id)
         runs.write_manifest(settings.runs_dir, failed)
+        if written and isinstance(exc, InputDataError):
+            raise InputDataError(exc.path, exc.record, exc.problem, f"{exc.fix} ({_committed(written, writer)})") \
+                from None
         raise
     finally:
         _ACTIVE.discard(run.run_id)
+        report.take(source_report)
         report.counts = writer.counts
-        report.dropped, report.repaired = source_report.dropped, source_report.repaired
         plugins.plugin_manager().hook.kgtool_after_load(report=report)
     logger.info(report.summary())
     return report

@@ -22,12 +22,13 @@ from pathlib import Path
 from typing import Iterable, Iterator, Optional, Sequence
 
 from toolkit import plugins, runs
+from toolkit import progress as progress_bars
 from toolkit.errors import InputDataError
-from toolkit.graph.batches import Batch, NodeBatch, SourceReport
+from toolkit.graph.batches import Batch, LookupBatch, NodeBatch, SourceReport
 from toolkit.graph.bulk import bulk_import
 from toolkit.graph.db import connect
 from toolkit.graph.writer import source_property
-from toolkit.load import MAX_REPORTED, PRECEDENCE, LoadReport, MoaNames, better_spelling, start_load_run
+from toolkit.load import PRECEDENCE, LoadReport, MoaNames, better_spelling, start_load_run
 from toolkit.names import label_key
 from toolkit.schema import NodeLabel
 from toolkit.server import managed_server
@@ -72,6 +73,9 @@ def first_load_batches(batches: Iterable[Batch], source: str) -> Iterator[Batch]
     """``batches`` as :func:`toolkit.load.load` would write them into an empty database."""
     held: list[Batch] = []
     for batch in batches:
+        if isinstance(batch, LookupBatch):  # the database is empty or replaced: nothing to find
+            batch.answer([])
+            continue
         if _moa_spellings(batch):
             held.append(batch)
         else:
@@ -96,32 +100,35 @@ def bulk_load(settings: Settings, source_name: str, paths: Sequence[Path], optio
     report = LoadReport(run_id=run.run_id, source=source_name, paths=[str(p) for p in paths], bulk=True)
     source_report = SourceReport(source=source_name)
     batches: Iterable[Batch] = source.read([Path(p) for p in paths], options, source_report)
-    if progress:
-        from tqdm import tqdm
-
-        batches = tqdm(batches, desc=f"read {source_name}", unit="batch", leave=False)
+    bar = progress_bars.for_load([Path(p) for p in paths], f"read {source_name}") if progress else None
     try:
-        imported = bulk_import(server, first_load_batches(batches, source_name), settings.home / "bulk-import",
-                               settings.database, force=force)
+        with progress_bars.tracking(bar):
+            imported = bulk_import(server, first_load_batches(_counted(batches, source_report), source_name),
+                                   settings.home / "bulk-import", settings.database, force=force)
     except BaseException as exc:
         report.status = "failed"
+        report.take(source_report)
         try:
-            _record(settings, run.with_result("failed", {"error": f"{type(exc).__name__}: {exc}"}))
+            _record(settings, run.with_result("failed", {**report.metrics(), "error": f"{type(exc).__name__}: {exc}"}))
         except Exception as record_exc:  # noqa: BLE001 - the import's error is the one to report
             logger.warning("could not record the failed bulk load run %s: %s", run.run_id, record_exc)
         raise
-    report.status, report.rows_read = "completed", source_report.rows_read
+    report.status = "completed"
+    report.take(source_report)
     report.counts.nodes_created, report.counts.relationships_created = imported.nodes, imported.relationships
-    report.dropped, report.repaired = source_report.dropped, source_report.repaired
     _record(settings, run.with_result("completed", {
-        "rows_read": source_report.rows_read, "nodes_created": imported.nodes,
-        "relationships_created": imported.relationships, "seconds": round(imported.seconds_total, 2),
-        "seconds_neo4j_admin": round(imported.seconds_import, 2), "dropped": len(source_report.dropped),
-        "repaired": len(source_report.repaired), "dropped_lines": source_report.dropped[:MAX_REPORTED],
-        "repaired_lines": source_report.repaired[:MAX_REPORTED]}))
+        **report.metrics(), "seconds": round(imported.seconds_total, 2),
+        "seconds_neo4j_admin": round(imported.seconds_import, 2)}))
     plugins.plugin_manager().hook.kgtool_after_load(report=report)
     logger.info(report.summary())
     return report
+
+
+def _counted(batches: Iterable[Batch], source_report: SourceReport) -> Iterator[Batch]:
+    """``batches``, telling the progress bar (if it counts records) how many rows were read."""
+    for batch in batches:
+        yield batch
+        progress_bars.records_done(source_report.rows_read)
 
 
 def _record(settings: Settings, run: runs.RunRecord) -> None:

@@ -1,4 +1,8 @@
-"""Hypothesis queries: ``cypher/hypotheses/*.cypher`` plus folders that plugins register."""
+"""Hypothesis queries: ``cypher/hypotheses/*.cypher`` plus folders that plugins register.
+
+Each declares its parameters in its header (``// param $run = null: ...``, see :mod:`toolkit.cypher`);
+a parameter left out takes its declared default.
+"""
 
 from __future__ import annotations
 
@@ -29,5 +33,12 @@ def hypothesis(name: str) -> Statement:
     return queries[name]
 
 
+def bind(name: str, params: dict[str, Any]) -> tuple[Statement, dict[str, Any]]:
+    """The query and its parameters: ``params`` plus the declared defaults, checked."""
+    statement = hypothesis(name)
+    return statement, statement.bind(params)
+
+
 def run_hypothesis(graph: Graph, name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    return graph.read(hypothesis(name), **params)
+    statement, values = bind(name, params)
+    return graph.read(statement, **values)

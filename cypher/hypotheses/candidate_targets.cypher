@@ -1,8 +1,10 @@
 // Candidate new targets for MoA $moa: genes with the highest summed attribution over the rank-1
 // predictions of that MoA in one explain run that are not known TARGETS of any compound with the
 // MoA but lie 1 or 2 STRING hops from one (hops = the shortest distance, near_targets = those
-// targets). Parameters: $moa, $run (explain run id, or null for the newest completed explain run),
-// $limit.
+// targets).
+// param $moa: MoA name
+// param $run = null: explain run id; null picks the newest completed explain run
+// param $limit = 20: rows
 CALL () {
   MATCH (r:Run {kind: 'explain'}) WHERE r.status = 'completed'
   RETURN r.run_id AS newest ORDER BY r.started_at DESC LIMIT 1

@@ -1,6 +1,8 @@
 // Why is a compound predicted its top MoA? The GO pathways shared by its most attributed genes
 // (latest explain run), with how many of those genes are its known targets.
-// Parameters: $compound (pert_id or name), $top (genes considered), $limit (rows).
+// param $compound: pert_id or name
+// param $top = 20: most attributed genes considered
+// param $limit = 20: rows
 MATCH (c:Compound)<-[:FOR]-(p:Prediction {rank: 1})-[:OF_MOA]->(m:MoA)
 WHERE c.pert_id = $compound OR c.name = $compound
 MATCH (g:Gene)-[e:EXPLAINS]->(p)

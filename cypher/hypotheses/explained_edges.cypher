@@ -1,8 +1,9 @@
 // Which STRING edges carry the prediction of compound $compound? Edge-mask attributions
 // (EXPLAINS_EDGE, graph models) of its rank-1 prediction in one explain run, highest first, with
 // the STRING score and whether each end is a known target of the compound.
-// Parameters: $compound (pert_id or name), $run (explain run id, or null for the newest run that
-// explained the compound), $limit.
+// param $compound: pert_id or name
+// param $run = null: explain run id; null picks the newest run that explained the compound
+// param $limit = 20: rows
 MATCH (c:Compound) WHERE c.pert_id = $compound OR c.name = $compound
 MATCH (c)<-[:FOR]-(p:Prediction {rank: 1})
 MATCH (:Gene)-[x:EXPLAINS_EDGE {prediction_id: p.prediction_id}]->(:Gene)

@@ -1,8 +1,9 @@
 // Which gene pairs act together in the explanation of compound $compound? Paired-ablation
 // interactions (INTERACTS_IN_EXPLANATION) of its rank-1 prediction in one explain run, strongest
 // first, with whether the pair is also a STRING interaction.
-// Parameters: $compound (pert_id or name), $run (explain run id, or null for the newest run that
-// explained the compound), $limit.
+// param $compound: pert_id or name
+// param $run = null: explain run id; null picks the newest run that explained the compound
+// param $limit = 20: rows
 MATCH (c:Compound) WHERE c.pert_id = $compound OR c.name = $compound
 MATCH (c)<-[:FOR]-(p:Prediction {rank: 1})
 MATCH (a:Gene)-[i:INTERACTS_IN_EXPLANATION {prediction_id: p.prediction_id}]->(b:Gene)

@@ -1,6 +1,9 @@
 // Which GO pathways explain the predictions of an MoA across compounds? Counts top-attributed
 // genes (rank <= $top) per GO term over all rank-1 predictions of MoA $moa in the newest completed
-// explain run. Parameters: $moa, $top, $limit.
+// explain run.
+// param $moa: MoA name
+// param $top = 20: genes per prediction considered (attribution rank <= top)
+// param $limit = 20: rows
 CALL () {
   MATCH (r:Run {kind: 'explain'}) WHERE r.status = 'completed'
   RETURN r.run_id AS run ORDER BY r.started_at DESC LIMIT 1

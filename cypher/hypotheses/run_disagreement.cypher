@@ -1,6 +1,9 @@
 // Where do two explain runs disagree? For every prediction both runs explain: the Jaccard overlap
 // of their top-$top genes and the genes only one run ranks there, least overlap first.
-// Parameters: $run_a, $run_b (explain run ids), $top, $limit.
+// param $run_a: explain run id, as `kgtool runs --kind explain` lists them
+// param $run_b: the other explain run id
+// param $top = 20: top genes compared per prediction
+// param $limit = 20: rows
 MATCH (g:Gene)-[e:EXPLAINS]->(p:Prediction) WHERE e.run_id = $run_a AND e.rank <= $top
 WITH p, collect(coalesce(g.symbol, toString(g.entrez_id))) AS a
 WITH collect({p: p, a: a}) AS side_a

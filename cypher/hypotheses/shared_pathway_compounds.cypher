@@ -1,8 +1,11 @@
 // Which compounds share an explaining pathway with compound $compound? The GO terms among the top
 // $top terms of its rank-1 explanation (q-value <= $max_q) in one explain run, and every other
 // compound whose rank-1 prediction has the same term there, in the same run.
-// Parameters: $compound (pert_id or name), $run (explain run id, or null for the newest run that
-// explained the compound), $top, $max_q, $limit.
+// param $compound: pert_id or name
+// param $run = null: explain run id; null picks the newest run that explained the compound
+// param $top = 5: top GO terms per explanation
+// param $max_q = 0.05: largest enrichment q-value
+// param $limit = 20: rows
 MATCH (c:Compound) WHERE c.pert_id = $compound OR c.name = $compound
 MATCH (c)<-[:FOR]-(p:Prediction {rank: 1})<-[e:EXPLAINS]-(:GOTerm)
 WHERE $run IS NULL OR e.run_id = $run

@@ -3,8 +3,9 @@
 // detail marks known TARGETS), 'pathway' (GO terms, with enrichment q-value), 'substructure'
 // (structure-using models), 'target_path' (shortest STRING path, at most 2 hops, from a top gene
 // to one of the compound's known targets; detail lists the genes on it).
-// Parameters: $compound (pert_id or name), $run (explain run id, or null for the newest run that
-// explained the compound), $top (rows per kind).
+// param $compound: pert_id or name
+// param $run = null: explain run id; null picks the newest run that explained the compound
+// param $top = 10: rows per kind
 MATCH (c:Compound) WHERE c.pert_id = $compound OR c.name = $compound
 MATCH (c)<-[:FOR]-(p:Prediction {rank: 1})<-[e:EXPLAINS]-()
 WHERE $run IS NULL OR e.run_id = $run

@@ -58,7 +58,7 @@ def test_db_start_refuses_an_external_server():
 def test_unknown_query_and_bad_params(tmp_path):
     code, out = invoke(["--home", str(tmp_path), "query", "no_such_query"])
     assert code == 1 and "no hypothesis query 'no_such_query'" in _one_line_error(out)
-    code, out = invoke(["--home", str(tmp_path), "query", "compound_mechanism", "--param", "compound=x"])
-    assert code == 1 and "missing parameters ['limit', 'top']" in _one_line_error(out)
+    code, out = invoke(["--home", str(tmp_path), "query", "compound_mechanism", "--param", "top=3"])
+    assert code == 1 and "missing parameters ['compound']" in _one_line_error(out)
     code, out = invoke(["query", "compound_mechanism", "--param", "novalue"])
     assert code == 2 and "is not key=value" in out

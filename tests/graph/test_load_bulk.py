@@ -18,8 +18,7 @@ from toolkit.load_bulk import bulk_load
 from toolkit.settings import Settings
 from toolkit.sources import LoadOptions
 
-pytestmark = [pytest.mark.neo4j, pytest.mark.slow, pytest.mark.shared_data,
-              pytest.mark.skipif(not SHARED_DATA.exists(), reason="../shared/data is not present")]
+pytestmark = [pytest.mark.neo4j, pytest.mark.slow, pytest.mark.shared_data]
 
 HUB = SHARED_DATA / "drug_repurposing_hub"
 COMPOUNDS = [HUB / "repurposing_drugs_20200324.txt", HUB / "repurposing_samples_20200324.txt"]

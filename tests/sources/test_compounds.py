@@ -16,7 +16,7 @@ from toolkit.schema import NodeLabel, RelType
 from ._util import counts, nodes, rels, run, truncated_gzip, tsv, write
 
 SHARED = SHARED_DATA
-real = pytest.mark.skipif(not SHARED.exists(), reason="../shared/data is not present")
+real = pytest.mark.shared_data
 HUB = SHARED / "drug_repurposing_hub"
 
 CLUE_HEADER = ("pert_id", "cmap_name", "target", "moa", "canonical_smiles", "inchi_key", "compound_aliases")
@@ -62,7 +62,8 @@ def test_real_hub_2020_with_landmark_genes():
     # names quoted because they hold a comma are unquoted and match between the two files
     assert any(c.get("name") == "[sar9,met(o2)11]-substance-p" for c in compounds.values())
     # most Hub targets are not landmarks: listed up to the cap, then summarised
-    assert any("is not in the gene table; TARGETS not loaded" in line for line in report.dropped)
+    assert any("is not in the gene table or among the graph's genes; TARGETS not loaded" in line
+               for line in report.dropped)
     assert any("more rows dropped (unresolved target)" in line for line in report.dropped)
 
 
@@ -82,7 +83,7 @@ def test_real_hub_2018_is_mac_roman(hub_2018):
     assert "serotonin\u2013norepinephrine reuptake inhibitor (SNRI)" in moas
     assert "kr\u00fcppel-like factor expression enhancer" in moas
     assert sum("decoded as mac_roman" in line for line in report.repaired) == 9
-    assert any("no gene table" in line for line in report.dropped)
+    assert any("(no gene table passed) or among the graph's genes" in line for line in report.dropped)
     assert rels(batches, RelType.TARGETS) == []
 
 
@@ -135,7 +136,8 @@ def test_clue_rows_are_merged_per_compound(tmp_path):
         {"entrez_id": 1956, "symbol": "EGFR"},
         {"entrez_id": 3065, "symbol": "HDAC1"},
         {"entrez_id": 3066, "symbol": "HDAC2"}]
-    assert report.dropped == [f"{path}: line 4: target symbol 'HDAC9X' is not in the gene table; TARGETS not loaded"]
+    assert report.dropped == [f"{path}: line 4: target symbol 'HDAC9X' is not in the gene table or among the "
+                              "graph's genes; TARGETS not loaded"]
 
 
 def test_functional_groups_and_scaffolds(tmp_path):
@@ -165,7 +167,7 @@ def test_functional_groups_and_scaffolds(tmp_path):
     assert {"morpholine", "aryl halide"} <= set(has["BRD-K00000003"])
     assert {"nitrile", "carboxylic acid"} <= set(has["BRD-K00000004"])
     assert "BRD-K00000005" not in has  # acyclic, no listed group
-    assert "scaffold" not in nodes(batches, NodeLabel.COMPOUND)[4]
+    assert nodes(batches, NodeLabel.COMPOUND)[4]["scaffold"] == ""  # acyclic: "", written with the structure
 
 
 def test_functional_group_table_is_valid():
@@ -225,8 +227,8 @@ def test_invalid_smiles_is_reported_not_fatal(tmp_path):
     path = clue(tmp_path, ("BRD-K00000001", "broken", "", "HDAC inhibitor", "C1CC(", "KEY-FROM-FILE", ""),
                 ("BRD-K00000002", "fine", "", "", "CCO", "", ""))
     batches, report = run(CompoundsSource(), [path])  # strict mode
-    assert nodes(batches, NodeLabel.COMPOUND)[0] == {
-        "pert_id": "BRD-K00000001", "name": "broken", "inchikey": "KEY-FROM-FILE"}
+    # no structure fields at all: the file's InChIKey is not stored without the structure it belongs to
+    assert nodes(batches, NodeLabel.COMPOUND)[0] == {"pert_id": "BRD-K00000001", "name": "broken"}
     assert report.dropped == [
         f"{path}: line 2: SMILES 'C1CC(' of BRD-K00000001 is not valid; compound loaded without structure"]
     assert len(rels(batches, RelType.HAS_MOA)) == 1
@@ -281,8 +283,10 @@ def test_hub_pair_by_name(tmp_path):
         {"start": "BRD-K81418486", "end": "HDAC inhibitor", "props": {}}]
     assert [(r["start"], r["end"]) for r in rels(batches, RelType.TARGETS)] == [
         ("BRD-K81418486", 3065), ("BRD-K81418486", 3066)]
-    assert report.dropped == [f"{drugs}: line 6: no compound named 'nobody' in the compound tables; "
-                              "its MoA/targets are not loaded"]
+    assert report.dropped == [  # another sample's structure is reported, not an error
+        f"{samples}: line 5: sample BRD-K81418486-001-02-9 of BRD-K81418486 has another structure 'CCO' than "
+        "sample BRD-K81418486-001-01-1 (repurposing_samples.txt line 4); the compound keeps the first",
+        f"{drugs}: line 6: no compound named 'nobody' in the compound tables; its MoA/targets are not loaded"]
 
 
 def test_names_with_quotes_backticks_braces_verbatim(tmp_path):

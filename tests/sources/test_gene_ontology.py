@@ -14,7 +14,7 @@ from toolkit.schema import NodeLabel, RelType
 from ._util import counts, nodes, rels, run, truncated_gzip, tsv, write
 
 SHARED = Path(__file__).parents[3] / "shared" / "data"
-real = pytest.mark.skipif(not SHARED.exists(), reason="../shared/data is not present")
+real = pytest.mark.shared_data
 GO_DIR = SHARED / "gene_ontology"
 
 OBO = """format-version: 1.2
@@ -65,6 +65,9 @@ is_obsolete: true
 id: part_of
 name: part of
 """
+
+
+HGNC_HEADER = ("hgnc_id", "symbol", "entrez_id", "uniprot_ids", "ensembl_gene_id", "prev_symbol", "alias_symbol")
 
 
 def obo(tmp_path: Path, text: str = OBO, name: str = "go.obo") -> Path:
@@ -201,7 +204,9 @@ def test_exactly_one_ontology(tmp_path):
 def test_gzipped_obo_and_truncated_obo(tmp_path):
     packed = write(tmp_path / "go.obo.gz", OBO, gz=True)
     assert counts(run(GeneOntologySource(), [packed])[0])["GOTerm"] == 6
-    broken = truncated_gzip(tmp_path / "broken.obo.gz", OBO * 200)
+    terms = "[Term]" + OBO.split("[Term]", 1)[1].split("[Typedef]")[0]
+    many = OBO + "".join(terms.replace("GO:99", f"GO:{i:02d}") for i in range(200))  # 1,200 distinct terms
+    broken = truncated_gzip(tmp_path / "broken.obo.gz", many)
     with pytest.raises(InputDataError) as err:
         run(GeneOntologySource(), [broken])
     assert str(err.value).startswith(f"{broken}: line ") and "truncated or corrupt" in str(err.value)
@@ -230,7 +235,8 @@ def test_gaf_annotations(tmp_path):
         ("NCBIGene", 1956, "EGFR", "enables", "GO:9900006", "IDA"),  # obsolete, no replacement
         ("NCBIGene", 1956, "EGFR", "enables", "GO:9999999", "IDA"),  # unknown
     )
-    batches, report = run(GeneOntologySource(), [ann, obo(tmp_path)])
+    hgnc = write(tmp_path / "hgnc_complete_set.txt", tsv(HGNC_HEADER, ("HGNC:11998", "TP53", 7157, "P04637", "", "", "")))
+    batches, report = run(GeneOntologySource(), [ann, obo(tmp_path), hgnc])
     assert nodes(batches, NodeLabel.GENE) == [
         {"entrez_id": 1956, "symbol": "EGFR"},
         {"entrez_id": 4193, "symbol": "MDM2"},
@@ -238,22 +244,25 @@ def test_gaf_annotations(tmp_path):
     assert rels(batches, RelType.ANNOTATED_WITH) == [
         {"start": 1956, "end": "GO:9900003", "props": {"evidence": "IPI"}},
         {"start": 4193, "end": "GO:9900002", "props": {"evidence": "IDA"}},
+        {"start": 7157, "end": "GO:9900001", "props": {"evidence": "IDA"}},  # UniProtKB P04637 through HGNC
         {"start": 7157, "end": "GO:9900003", "props": {"evidence": "IDA|IMP"}},
     ]
     assert report.repaired == [
         f"{ann}: line 7: annotation of gene 4193: GO:9900099 is an alt_id of GO:9900002; mapped to GO:9900002",
         f"{ann}: line 8: annotation of gene 1956: GO:9900005 is obsolete, replaced_by GO:9900003; mapped to GO:9900003",
+        f"{ann}: gene ids: 8 rows read: 7 on Entrez ids, 1 mapped to Entrez ids (1 by id, 0 by symbol), "
+        "0 unmapped, 0 ambiguous, 0 of databases without a mapping, 0 invalid",
     ]
     assert report.dropped == [
         f"{ann}: line 5: qualifier 'NOT|involved_in' negates the annotation",
-        f"{ann}: line 6: UniProtKB:P04637 cannot be mapped to an Entrez id without a mapping file",
         f"{ann}: line 9: annotation of gene 1956: GO:9900006 is obsolete and has no replaced_by",
         f"{ann}: line 10: annotation of gene 1956: GO:9999999 is not defined in go.obo",
     ]
 
 
 def test_gaf_wrong_column_count(tmp_path):
-    path = write(tmp_path / "a.gaf", "!gaf-version: 2.2\nNCBIGene\t7157\tTP53\tinvolved_in\tGO:9900003\n")
+    good = gaf(tmp_path, ("NCBIGene", 7157, "TP53", "involved_in", "GO:9900003", "IDA")).read_text()
+    path = write(tmp_path / "a.gaf", good.replace("!generated-by: test", "NCBIGene\t7157\tTP53\tinvolved_in\tGO:9900003"))
     with pytest.raises(InputDataError) as err:
         run(GeneOntologySource(), [obo(tmp_path), path])
     assert str(err.value).startswith(f"{path}: line 2: 5 tab-separated columns where the header has 17")
@@ -337,3 +346,110 @@ def test_registers_itself():
     registered = []
     go_module.kgtool_register_sources(register=registered.append)
     assert [s.name for s in registered] == ["go"]
+
+
+# -- corpus defects: cut and repeated stanzas, GAF header and evidence codes -------------------------
+
+
+@pytest.mark.neo4j
+def test_obo_cut_mid_stanza_is_an_error_naming_the_line(graph, settings, tmp_path):
+    from tests.helpers import counts as graph_counts
+    from toolkit.load import load
+    from toolkit.sources import LoadOptions
+
+    cut = obo(tmp_path, OBO.split("[Typedef]")[0] + "[Term]\nid: GO:9900007\nnamesp", name="cut.obo")
+    with pytest.raises(InputDataError) as err:
+        load(graph, settings, "go", [cut])
+    assert str(err.value).startswith(f"{cut}: line 45: the [Term] stanza GO:9900007 has no name: line and ends "
+                                     "the file: the file is cut mid-stanza; fix: ")
+    assert graph_counts(graph).get(("node", "GOTerm"), 0) == 0
+    report = load(graph, settings, "go", [cut], LoadOptions(lenient=True))
+    assert report.dropped_by_reason == {"incomplete stanza": 1}
+    assert graph_counts(graph)[("node", "GOTerm")] == 6
+
+
+@pytest.mark.neo4j
+def test_term_defined_twice_is_a_conflict_not_a_merge(graph, settings, tmp_path):
+    from tests.helpers import canonical_dump
+    from tests.helpers import counts as graph_counts
+    from toolkit.load import load
+    from toolkit.sources import LoadOptions
+
+    twice = obo(tmp_path, OBO + "\n[Term]\nid: GO:9900003\nname: kinase cascade DUPLICATE\n"
+                "namespace: biological_process\nis_a: GO:9900004\n", name="twice.obo")
+    with pytest.raises(InputDataError) as err:
+        load(graph, settings, "go", [twice])
+    assert str(err.value).startswith(f"{twice}: line 49: GO:9900003 is defined twice (the [Term] stanzas at lines "
+                                     "18 and 49); the definitions are not merged; fix: ")
+    assert graph_counts(graph).get(("node", "GOTerm"), 0) == 0
+    report = load(graph, settings, "go", [twice], LoadOptions(lenient=True))
+    assert report.dropped_by_reason == {"duplicate term": 1}
+    dump = canonical_dump(graph)
+    names = {dict(d[2])["go_id"]: dict(d[2])["name"] for d in dump if d[0] == "node" and d[1] == ("GOTerm",)}
+    assert names["GO:9900003"] == "kinase cascade"  # the first definition, not merged with the second
+    is_a = {(d[2], d[5]) for d in dump if d[0] == "rel" and d[3] == "IS_A"}
+    assert ("GO:9900003", "GO:9900002") in is_a and ("GO:9900003", "GO:9900004") not in is_a
+
+
+def test_gaf_without_header_is_read_with_a_warning(tmp_path):
+    with_header = gaf(tmp_path, ("NCBIGene", 7157, "TP53", "involved_in", "GO:9900003", "IDA"))
+    bare = write(tmp_path / "bare.gaf", "".join(line + "\n" for line in with_header.read_text().splitlines()
+                                                 if not line.startswith("!")))
+    batches, report = run(GeneOntologySource(), [obo(tmp_path), bare])
+    assert rels(batches, RelType.ANNOTATED_WITH) == [{"start": 7157, "end": "GO:9900003", "props": {"evidence": "IDA"}}]
+    assert report.repaired == [f"{bare}: line 1: no '!gaf-version' header line; read as GAF 2.2 (17 columns)"]
+
+
+@pytest.mark.neo4j
+def test_unknown_evidence_code_is_an_error(graph, settings, tmp_path):
+    from tests.helpers import counts as graph_counts
+    from toolkit.load import load
+    from toolkit.sources import LoadOptions
+
+    path = gaf(tmp_path, ("NCBIGene", 7157, "TP53", "involved_in", "GO:9900003", "IDA"),
+               ("NCBIGene", 4193, "MDM2", "involved_in", "GO:9900003", "XYZ"))
+    with pytest.raises(InputDataError) as err:
+        load(graph, settings, "go", [obo(tmp_path), path])
+    assert str(err.value).startswith(f"{path}: line 4: evidence code 'XYZ' is not a GO evidence code; fix: use one of")
+    assert graph_counts(graph).get(("node", "GOTerm"), 0) == 0
+    report = load(graph, settings, "go", [obo(tmp_path), path], LoadOptions(lenient=True))
+    assert report.dropped_by_reason == {"unknown evidence code": 1}
+    assert graph_counts(graph)[("rel", "ANNOTATED_WITH")] == 1
+
+
+# -- mapping files -----------------------------------------------------------------------------------
+
+
+def test_mapping_files_hgnc_gene_info_and_uniprot_idmapping(tmp_path):
+    hgnc = write(tmp_path / "hgnc_complete_set.txt", tsv(
+        HGNC_HEADER, ("HGNC:11998", "TP53", 7157, "P04637", "ENSG00000141510", "", '"LFS1|TRP53"'),
+        ("HGNC:6973", "MDM2", 4193, "Q00987", "", '"HDMX2"', ""),
+        ("HGNC:1", "X1", 1, "", "", "", '"SHARED"'), ("HGNC:2", "X2", 2, "", "", "", '"SHARED"')))
+    gene_info = write(tmp_path / "Homo_sapiens.gene_info", tsv(
+        ("#tax_id", "GeneID", "Symbol", "LocusTag", "Synonyms", "dbXrefs"),
+        (9606, 1956, "EGFR", "-", "ERBB|ERBB1", "MIM:131550|HGNC:HGNC:3236|Ensembl:ENSG00000146648"),
+        (10090, 13649, "Egfr", "-", "-", "-")))
+    idmapping = write(tmp_path / "HUMAN_9606_idmapping.dat", tsv(
+        ("P00533", "UniProtKB-ID", "EGFR_HUMAN"), ("P00533", "GeneID", 1956),
+        ("P99999", "GeneID", 1), ("P99999", "GeneID", 2)))  # one accession, two genes
+    rows = [("UniProtKB", "P04637", "TP53"), ("UniProtKB", "Q00987", "x"), ("UniProtKB", "P00533", "EGFR"),
+            ("UniProtKB", "EGFR_HUMAN", ""), ("UniProtKB", "A0A0A0", "HDMX2"), ("UniProtKB", "A0A0A1", "ERBB1"),
+            ("UniProtKB", "P99999", "X1"), ("UniProtKB", "A0A0A2", "SHARED"), ("Ensembl", "ENSG00000146648", ""),
+            ("HGNC", "HGNC:11998", ""), ("ComplexPortal", "CPX-1", "")]
+    path = gaf(tmp_path, *[(db, gene, sym, "involved_in", "GO:9900003", "IDA") for db, gene, sym in rows])
+    batches, report = run(GeneOntologySource(), [obo(tmp_path), path, hgnc, gene_info, idmapping])
+    genes = sorted(r["start"] for r in rels(batches, RelType.ANNOTATED_WITH))
+    assert genes == [1956, 4193, 7157]
+    assert f"{path}: gene ids: 11 rows read: 0 on Entrez ids, 8 mapped to Entrez ids (6 by id, 2 by symbol), " \
+           "0 unmapped, 2 ambiguous, 1 of databases without a mapping, 0 invalid" in report.repaired
+    assert report.dropped_by_reason["ambiguous id"] == 2
+    assert any("UniProtKB:P99999 (symbol 'X1') maps to 2 Entrez ids (1, 2)" in line for line in report.dropped)
+
+
+def test_uniprot_rows_without_any_mapping_stop_with_what_to_load(tmp_path):
+    path = gaf(tmp_path, ("UniProtKB", "P04637", "TP53", "involved_in", "GO:9900003", "IDA"))
+    with pytest.raises(InputDataError) as err:
+        run(GeneOntologySource(), [obo(tmp_path), path], lenient=True)
+    message = str(err.value)
+    assert message.startswith(f"{path}: line 3 (UniProtKB:P04637): nothing maps UniProtKB ids to Entrez ids")
+    assert "load STRING with its aliases file first" in message and "\n" not in message

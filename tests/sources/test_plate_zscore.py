@@ -17,8 +17,7 @@ from toolkit.schema import NodeLabel, RelType
 
 from ._util import SHARED, nodes, rels, run, spy_column_reads
 
-pytestmark = [pytest.mark.skipif(not SHARED.exists(), reason="../shared/data is not present"),
-              pytest.mark.shared_data]
+pytestmark = [pytest.mark.shared_data]
 
 L1000 = SHARED / "l1000_signatures"
 LJP005 = L1000 / "cmapPy_test_l1000_LJP005_A375_24H_level3_n377x978.gct"

@@ -31,7 +31,6 @@ GCT = L1000 / "cmapR_ds_level5_modz_n272x978.gct"
 LEVEL3 = L1000 / "cmapM_gctv13_01_CPC006_A375_6H_level3_n371x978.gct"
 
 pytestmark = [
-    pytest.mark.skipif(not SHARED.exists(), reason="../shared/data is not present"),
     pytest.mark.shared_data,
 ]
 
@@ -174,13 +173,21 @@ def test_2020_siginfo_beta_drives_both_filters(graph, settings, gct, tmp_path):
                 if cc[s] not in ("-666", "n/a?") and float(cc[s]) >= threshold and exemplar[s] == 1}
     assert expected
 
-    report = load(graph, settings, "signatures", [GCT, info], LoadOptions(min_cc_q75=threshold, exemplar_only=True))
+    with pytest.raises(InputDataError) as err:  # a value that is not a number is an error naming line and column
+        load(graph, settings, "signatures", [GCT, info], LoadOptions(min_cc_q75=threshold, exemplar_only=True))
+    assert str(err.value).startswith(f"{info}: signature {unparseable} (line 2), column cc_q75: cc_q75 = 'n/a?' "
+                                     "is not a number; fix:")
+    assert signatures(graph) == {}
+    report = load(graph, settings, "signatures", [GCT, info],
+                  LoadOptions(min_cc_q75=threshold, exemplar_only=True, lenient=True))
     sigs = signatures(graph)
     assert set(sigs) == expected
     assert all(sigs[s]["cc_q75"] == pytest.approx(float(cc[s])) and sigs[s]["is_exemplar"] is True
                for s in expected)
     assert f"{GCT}: signature {unparseable}: no cc_q75 value (cc_q75/distil_cc_q75 missing or not a number); " \
            "skipped (min_cc_q75)" in report.dropped
+    assert f"{info}: signature {unparseable} (line 2), column cc_q75: cc_q75 = 'n/a?' is not a number; the value " \
+           "is left out (lenient)" in report.dropped
     has_cc = [s for s in meta.index if cc[s] not in ("-666", "n/a?")]
     n_low = sum(float(cc[s]) < threshold for s in has_cc)
     n_not_exemplar = sum(exemplar[s] != 1 for s in has_cc if float(cc[s]) >= threshold)

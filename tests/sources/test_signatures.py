@@ -20,7 +20,7 @@ from toolkit.sources import LoadOptions
 from ._util import counts, nodes, rels, run, truncated_gzip, tsv, write
 
 SHARED = Path(__file__).parents[3] / "shared" / "data"
-real = pytest.mark.skipif(not SHARED.exists(), reason="../shared/data is not present")
+real = pytest.mark.shared_data
 L1000 = SHARED / "l1000_signatures"
 
 SIGINFO_HEADER = ("sig_id", "pert_id", "cmap_name", "pert_type", "cell_iname", "pert_dose", "pert_dose_unit",
@@ -175,14 +175,18 @@ def test_slices_are_bounded_and_lazy(tmp_path, monkeypatch):
         return original(self, start, stop)
 
     monkeypatch.setattr(signatures_module._Gctx, "block", spy)
-    report = SourceReport("signatures")
-    stream = SignaturesSource().read(demo_set(tmp_path), LoadOptions(chunk_signatures=2, batch_size=1), report)
-    for batch in stream:
-        if getattr(batch, "label", None) is NodeLabel.SIGNATURE:
-            break
-    assert reads == [(0, 2)]  # the first signature batch came after reading one slice only
-    list(stream)
-    assert reads == [(0, 2), (2, 4), (4, 5)]
+    paths = demo_set(tmp_path)
+    for lenient, checked in ((True, []), (False, [(0, 2), (2, 4), (4, 5)])):
+        # strict: one validation pass over the slices (NaN/inf) before the first write; lenient skips it
+        reads.clear()
+        stream = SignaturesSource().read(paths, LoadOptions(chunk_signatures=2, batch_size=1, lenient=lenient),
+                                         SourceReport("signatures"))
+        for batch in stream:
+            if getattr(batch, "label", None) is NodeLabel.SIGNATURE:
+                break
+        assert reads == checked + [(0, 2)]  # the first signature batch came after reading one slice only
+        list(stream)
+        assert reads == checked + [(0, 2), (2, 4), (4, 5)]
 
 
 def test_streaming_keeps_memory_bounded(tmp_path):
@@ -212,7 +216,7 @@ def test_streaming_keeps_memory_bounded(tmp_path):
 
 
 def test_gctx_written_by_cmappy(tmp_path):
-    pd = pytest.importorskip("pandas")
+    import pandas as pd
     from cmapPy.pandasGEXpress.GCToo import GCToo
     from cmapPy.pandasGEXpress.write_gctx import write as write_gctx_cmappy
 
@@ -274,9 +278,10 @@ def test_matrix_ids_absent_from_metadata(tmp_path):
     paths = demo_set(tmp_path, sigs=SIGS[:3])
     with pytest.raises(InputDataError) as err:
         run(SignaturesSource(), paths)
-    assert str(err.value) == (
-        f"{paths[0]}: column 4 (S4): sig id 'S4' is not in the signature metadata (siginfo.txt); "
-        "fix: add its row to siginfo (or pass the siginfo file that belongs to this matrix)")
+    assert str(err.value) == (  # all of them counted and named in one line
+        f"{paths[0]}: columns: 2 of 5 column ids are not in the signature metadata (siginfo.txt): S4 (column 4), "
+        "S5 (column 5); fix: pass the siginfo file that belongs to this matrix (or load with --lenient to skip "
+        "those signatures)")
     batches, report = run(SignaturesSource(), paths, lenient=True)
     assert [s["sig_id"] for s in nodes(batches, NodeLabel.SIGNATURE)] == ["S1", "S2", "S3"]
     assert len(report.dropped) == 2 and report.dropped[0].startswith(f"{paths[0]}: column 4 (S4): sig id 'S4'")
@@ -287,7 +292,7 @@ def test_duplicate_sig_ids_in_matrix(tmp_path):
     paths = [gctx, siginfo(tmp_path), geneinfo(tmp_path)]
     with pytest.raises(InputDataError) as err:
         run(SignaturesSource(), paths)
-    assert str(err.value).startswith(f"{gctx}: column 3 (S1): duplicate sig id 'S1' (also in level5.gctx)")
+    assert str(err.value).startswith(f"{gctx}: column 3 (S1): duplicate sig id 'S1': also column 1 of level5.gctx")
     batches, report = run(SignaturesSource(), paths, lenient=True)
     assert [s["sig_id"] for s in nodes(batches, NodeLabel.SIGNATURE)] == ["S1", "S2"]
     assert report.dropped[0].endswith("skipped (lenient)")
@@ -297,7 +302,7 @@ def test_duplicate_sig_ids_in_siginfo(tmp_path):
     paths = demo_set(tmp_path, sigs=SIGS + [SIGS[1]])
     with pytest.raises(InputDataError) as err:
         run(SignaturesSource(), paths)
-    assert str(err.value).startswith(f"{paths[1]}: line 7: duplicate sig_id 'S2' (also in siginfo.txt)")
+    assert str(err.value).startswith(f"{paths[1]}: line 7: duplicate sig_id 'S2': also on siginfo.txt line 3")
     batches, report = run(SignaturesSource(), paths, lenient=True)
     assert counts(batches)["Signature"] == 5 and len(report.dropped) == 1
 
@@ -310,7 +315,8 @@ def test_nan_and_inf(tmp_path, bad):
     paths = [gctx, siginfo(tmp_path), geneinfo(tmp_path)]
     with pytest.raises(InputDataError) as err:
         run(SignaturesSource(), paths)
-    assert str(err.value).startswith(f"{gctx}: signature S3: 1 NaN/inf values (first at gene 10); fix:")
+    assert str(err.value).startswith(f"{gctx}: signature S3 (column 3): 1 NaN/inf landmark values (first at gene "
+                                     "10); 1 signature of 5 has NaN/inf values; found before anything was written")
     batches, report = run(SignaturesSource(), paths, lenient=True)
     assert [s["sig_id"] for s in nodes(batches, NodeLabel.SIGNATURE)] == ["S1", "S2", "S4", "S5"]
     assert report.dropped == [f"{gctx}: signature S3: 1 NaN/inf values (first at gene 10); skipped (lenient)"]

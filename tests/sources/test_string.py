@@ -14,7 +14,7 @@ from toolkit.schema import NodeLabel, RelType
 from ._util import counts, nodes, rels, run, truncated_gzip, tsv, write
 
 SHARED = Path(__file__).parents[3] / "shared" / "data"
-real = pytest.mark.skipif(not SHARED.exists(), reason="../shared/data is not present")
+real = pytest.mark.shared_data
 
 HEADER = ("entrez_a", "symbol_a", "entrez_b", "symbol_b", "experiments", "combined_score")
 
@@ -240,3 +240,73 @@ def test_registers_itself():
     registered = []
     string_module.kgtool_register_sources(register=registered.append)
     assert [s.name for s in registered] == ["string"]
+
+
+# -- aliases: the ids other files name genes by ----------------------------------------------------
+
+
+def test_aliases_give_genes_their_uniprot_ensembl_and_alias_ids(tmp_path):
+    aliases = write(tmp_path / "9606.protein.aliases.v12.0.txt", tsv(
+        ("#string_protein_id", "alias", "source"),
+        ("9606.ENSP0001", "7157", "Ensembl_HGNC_entrez_id"),
+        ("9606.ENSP0001", "TP53", "Ensembl_EntrezGene"),  # a name in an Entrez-named source: not an id, no report
+        ("9606.ENSP0001", "P04637", "UniProt_AC"),
+        ("9606.ENSP0001", "P04637", "Ensembl_HGNC_uniprot_ids"),
+        ("9606.ENSP0001", "P53_HUMAN", "UniProt_ID"),
+        ("9606.ENSP0001", "ENSG00000141510", "Ensembl_gene"),
+        ("9606.ENSP0001", "TP53", "Ensembl_HGNC_symbol"),
+        ("9606.ENSP0001", "LFS1", "Ensembl_HGNC_alias_symbol"),
+        ("9606.ENSP0002", "4193", "Ensembl_HGNC_entrez_id"),
+        ("9606.ENSP0002", "Q00987", "UniProt_AC"),
+        ("9606.ENSP0002", "SHARED_HUMAN", "UniProt_ID"),
+        ("9606.ENSP0002", "not-an-accession", "UniProt_AC"),
+        ("9606.ENSP0003", "4194", "Ensembl_HGNC_entrez_id"),
+        ("9606.ENSP0003", "Q00987", "UniProt_AC"),  # one accession, two genes: kept on both, reported
+        ("9606.ENSP0003", "SHARED_HUMAN", "UniProt_ID"),  # one entry name, two genes: not stored
+    ))
+    batches, report = run(StringSource(), [aliases])
+    assert nodes(batches, NodeLabel.GENE) == [
+        {"entrez_id": 4193, "string_id": "9606.ENSP0002", "uniprot_ids": ["Q00987"]},
+        {"entrez_id": 4194, "string_id": "9606.ENSP0003", "uniprot_ids": ["Q00987"]},
+        {"entrez_id": 7157, "symbol": "TP53", "string_id": "9606.ENSP0001",
+         "uniprot_ids": ["P04637", "P53_HUMAN"], "ensembl_ids": ["ENSG00000141510"], "alias_symbols": ["LFS1"]},
+    ]
+    assert report.dropped == [f"{aliases}: line 13: UniProt_AC alias 'not-an-accession' of 9606.ENSP0002 "
+                              "is not a UniProt accession"]
+    assert any("1 UniProt accessions name proteins of several genes" in line for line in report.repaired)
+    assert any("1 UniProt entry names name proteins of several genes; not stored" in line for line in report.repaired)
+
+
+# -- corpus defects: conflicting pairs, tabs in space-separated files --------------------------------
+
+
+def test_pair_listed_twice_with_different_scores_is_reported(tmp_path):
+    path = edge_table(tmp_path, (10, "A", 20, "B", 0, 640), (10, "A", 30, "C", 0, 500), (20, "B", 10, "A", 0, 320))
+    batches, report = run(StringSource(), [path])
+    assert rels(batches, RelType.INTERACTS_WITH)[0] == {"start": 10, "end": 20, "props": {"score": 640}}
+    assert report.repaired == [f"{path}: line 2: genes 10 and 20 are listed with combined_score 640 (line 2) "
+                               "and 320 (line 4); kept the larger, 640"]
+    links = write(tmp_path / "links.txt", "protein1 protein2 combined_score\n9606.ENSP0001 9606.ENSP0002 640\n"
+                  "9606.ENSP0002 9606.ENSP0001 640\n9606.ENSP0001 9606.ENSP0002 320\n")
+    _, report = run(StringSource(), [links, write(tmp_path / "aliases.txt", ALIASES)])
+    assert [line for line in report.repaired if "listed" in line] == [
+        f"{links}: line 2: STRING proteins 9606.ENSP0001 and 9606.ENSP0002 are listed with combined_score 640 "
+        "(line 2) and 320 (line 4); kept the larger, 640"]
+
+
+@pytest.mark.neo4j
+def test_tab_line_in_space_separated_links_is_an_error_and_writes_nothing(graph, settings, tmp_path):
+    from tests.helpers import counts as graph_counts
+    from toolkit.load import load
+    from toolkit.sources import LoadOptions
+
+    links = write(tmp_path / "9606.protein.links.v12.0.txt", "protein1 protein2 combined_score\n"
+                  "9606.ENSP0001 9606.ENSP0002 800\n9606.ENSP0001\t9606.ENSP0003\t300\n")
+    aliases = write(tmp_path / "aliases.txt", ALIASES)
+    with pytest.raises(InputDataError) as err:
+        load(graph, settings, "string", [links, aliases])
+    assert str(err.value).startswith(f"{links}: line 3: tab-separated values in a space-separated file; fix: ")
+    assert graph_counts(graph).get(("node", "Gene"), 0) == 0
+    report = load(graph, settings, "string", [links, aliases], LoadOptions(lenient=True))
+    assert report.dropped_by_reason["tab in a space-separated file"] == 1
+    assert graph_counts(graph)[("rel", "INTERACTS_WITH")] == 1

@@ -4,15 +4,12 @@ in-memory ``Data`` built from the snapshot (same seed: same nodes, features and 
 from __future__ import annotations
 
 import pytest
+import torch
+import torch_geometric.typing as pyg_typing
+from torch_geometric.data import FeatureStore, GraphStore
+from torch_geometric.loader import NeighborLoader
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("torch_geometric")
-
-import torch_geometric.typing as pyg_typing  # noqa: E402
-from torch_geometric.data import FeatureStore, GraphStore  # noqa: E402
-from torch_geometric.loader import NeighborLoader  # noqa: E402
-
-from toolkit.train import graphstore  # noqa: E402
+from toolkit.train import graphstore
 from toolkit.train.export import export_signatures  # noqa: E402
 
 NATIVE = pyg_typing.WITH_PYG_LIB or pyg_typing.WITH_TORCH_SPARSE

@@ -32,11 +32,8 @@ from toolkit.train.export import export_signatures
 from toolkit.train.pipeline import train
 from toolkit.train.splits import make_split, shared_groups
 
-needs_shared = pytest.mark.skipif(not SHARED_DATA.exists(), reason="../shared/data is not present")
-
-
 def real(test):
-    return needs_shared(pytest.mark.shared_data(test))
+    return pytest.mark.shared_data(test)
 
 
 L1000 = SHARED_DATA / "l1000_signatures"

@@ -16,8 +16,7 @@ from toolkit.train.export import export_signatures
 from toolkit.train.pipeline import train
 from toolkit.train.samples import training_samples
 
-pytestmark = [pytest.mark.skipif(not SHARED_DATA.exists(), reason="../shared/data is not present"),
-              pytest.mark.shared_data]
+pytestmark = [pytest.mark.shared_data]
 
 CMAPR = SHARED_DATA / "l1000_signatures" / "cmapR_ds_level5_modz_n272x978.gct"
 HUB = SHARED_DATA / "drug_repurposing_hub"

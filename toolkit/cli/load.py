@@ -9,6 +9,8 @@ import click
 
 from toolkit.cli.common import open_graph
 
+SHOWN = 20  # report lines printed per kind; the counts in the summary are exact
+
 
 @click.command("load")
 @click.argument("source")
@@ -55,8 +57,11 @@ def command(ctx: click.Context, source: str, paths: tuple[Path, ...], lenient: b
         with open_graph(ctx) as graph:
             report = load(graph, ctx.find_root().obj, source, list(paths), options, progress=True)
     click.echo(report.summary())
-    for line in report.dropped[:20]:
-        click.echo(f"  dropped: {line}")
-    for line in report.repaired[:20]:
-        click.echo(f"  repaired: {line}")
+    for line in report.details():
+        click.echo(f"  {line}")
+    for which, lines in (("dropped", report.dropped), ("repaired", report.repaired)):
+        for line in lines[:SHOWN]:
+            click.echo(f"  {which}: {line}")
+        if len(lines) > SHOWN:
+            click.echo(f"  ... {len(lines) - SHOWN} more {which} lines not shown (the counts above are exact)")
     click.echo(f"run: {report.run_id}")

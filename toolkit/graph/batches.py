@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any, Callable, Mapping, Union
 
 from toolkit.schema import ENDPOINTS, NodeLabel, RelType
 
@@ -43,14 +43,47 @@ class RelBatch:
                 raise ValueError(f"{self.rel_type.value} row without start/end: {row!r}")
 
 
-Batch = Union[NodeBatch, RelBatch]
+@dataclass(frozen=True)
+class LookupBatch:
+    """A read a source needs from the graph during its load (e.g. the genes a target symbol names).
+
+    The writer runs the stored read ``statement`` (a name below ``cypher/``, parameters only) with
+    ``params`` and hands its records to ``answer`` before the source resumes; nothing is written.
+    Where there is no graph to ask (a source read on its own, a bulk import into an empty or
+    replaced database) ``answer`` gets ``[]``.
+    """
+
+    statement: str
+    params: Mapping[str, Any]
+    answer: Callable[[list[dict[str, Any]]], None]
+
+
+Batch = Union[NodeBatch, RelBatch, LookupBatch]
 
 
 @dataclass
 class SourceReport:
-    """What a source read and what it dropped or repaired, row by row."""
+    """What a source read and what it dropped or repaired.
+
+    ``dropped`` / ``repaired`` are report lines (capped per file and reason by the source);
+    ``dropped_by_reason`` / ``repaired_by_reason`` are the exact row counts per reason, never
+    capped, and ``read_by_file`` the data rows read per file (files read as delimited tables).
+    """
 
     source: str
     rows_read: int = 0
     dropped: list[str] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)
+    dropped_by_reason: dict[str, int] = field(default_factory=dict)
+    repaired_by_reason: dict[str, int] = field(default_factory=dict)
+    read_by_file: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def n_dropped(self) -> int:
+        """Rows dropped (exact; the number of report lines for a source that keeps no counts)."""
+        return sum(self.dropped_by_reason.values()) if self.dropped_by_reason else len(self.dropped)
+
+    @property
+    def n_repaired(self) -> int:
+        """Rows repaired (exact; the number of report lines for a source that keeps no counts)."""
+        return sum(self.repaired_by_reason.values()) if self.repaired_by_reason else len(self.repaired)

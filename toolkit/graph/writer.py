@@ -17,7 +17,7 @@ from operator import itemgetter
 from typing import Iterable, Mapping, Optional, Sequence
 
 from toolkit import cypher
-from toolkit.graph.batches import Batch, NodeBatch, RelBatch
+from toolkit.graph.batches import Batch, LookupBatch, NodeBatch, RelBatch
 from toolkit.graph.db import Graph
 from toolkit.schema import NodeLabel
 
@@ -115,6 +115,9 @@ class GraphWriter:
                 self._ranks[(label, prop)] = {s: len(ranked) - i for i, s in enumerate(ranked)}
 
     def write(self, batch: Batch) -> None:
+        if isinstance(batch, LookupBatch):  # a read the source needs; nothing is written
+            batch.answer(self.graph.read(cypher.load(batch.statement), **batch.params))
+            return
         params: dict = {}
         if isinstance(batch, NodeBatch) and batch.label in self._contested:
             prop, key = self._contested[batch.label], batch.label.key

@@ -215,8 +215,12 @@ class NearestCentroidModel(ModuleBaseline):
         weights = soft_targets(train.y[keep]).astype(np.float64)  # (n, n_classes)
         mass = weights.sum(axis=0)
         centroids = (weights.T @ train.x[keep].astype(np.float64)) / np.clip(mass, 1e-12, None)[:, None]
-        present = torch.as_tensor(mass > 0)
-        centroids_t = torch.as_tensor(centroids, dtype=torch.float32)
+        return self._install(torch.as_tensor(centroids, dtype=torch.float32), torch.as_tensor(mass > 0), valid)
+
+    def _install(self, centroids: Any, present: Any, valid: Optional[TaskData]) -> dict[str, Any]:
+        """Use ``centroids`` (a float tensor, one row per class; ``present``: classes with training
+        samples) with the temperature of lowest validation log loss (the given or default one
+        without validation rows); the fit history."""
         valid = labelled_part(valid)
         if "temperature" in self.params or valid is None:
             grid = [float(self.params.get("temperature", DEFAULT_TEMPERATURE))]
@@ -224,14 +228,14 @@ class NearestCentroidModel(ModuleBaseline):
             grid = list(TEMPERATURE_GRID)
         best: Optional[tuple[float, float]] = None
         for t in grid:
-            module = self._module(centroids_t, present, t)
+            module = self._module(centroids, present, t)
             loss = 0.0
             if valid is not None:
                 loss = log_loss(softmax(predict_logits(module, valid.x), self.n_classes), valid.y)
             if best is None or loss < best[0]:
                 best = (loss, t)
         assert best is not None
-        self.module = self._module(centroids_t, present, best[1])
+        self.module = self._module(centroids, present, best[1])
         history: dict[str, Any] = {"epochs_run": 0, "temperature": best[1], "best_valid_loss": None,
                                    "valid_macro_f1": None, "centroids": int(present.sum())}
         if valid is not None:

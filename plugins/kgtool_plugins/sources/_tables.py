@@ -25,6 +25,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Optional, Sequence, TypeVar
 
+from toolkit import progress
 from toolkit.errors import InputDataError
 from toolkit.graph.batches import Batch, NodeBatch, RelBatch, SourceReport
 from toolkit.schema import NodeLabel, RelType
@@ -40,6 +41,7 @@ HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 # Values that mean "no value" in LINCS/CLUE tables (CMap writes -666 for missing metadata).
 MISSING = frozenset({"", "-666", "-666.0", "NA", "N/A", "na", "nan", "NaN", "null", "None"})
 
+PROGRESS_EVERY = 4096  # lines between reports of the read position to the progress bar
 REPORT_CAP = 100  # report lines per (file, kind of problem); the rest are summarised
 
 
@@ -74,8 +76,11 @@ def iter_lines(
     line_no = 0
     try:
         with (gzip.open(path, "rb") if gz else path.open("rb")) as fh:
+            raw_file = fh.fileobj if gz else fh  # bytes of the file itself (compressed for gzip)
             for raw in fh:
                 line_no += 1
+                if not line_no % PROGRESS_EVERY:
+                    progress.file_position(path, raw_file.tell())
                 try:
                     text = raw.decode("utf-8")
                 except UnicodeDecodeError as exc:
@@ -92,6 +97,7 @@ def iter_lines(
                 if line_no == 1 and text.startswith("\ufeff"):
                     text = text[1:]
                 yield line_no, text.rstrip("\r\n")
+            progress.file_position(path, raw_file.tell())
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise InputDataError(
             path,
@@ -155,47 +161,89 @@ def sniff(path: Path, skip_prefixes: tuple[str, ...] = ("!",)) -> Head:
 
 
 class Problems:
-    """Where a source sends bad records (error, or dropped under ``lenient``) and repairs."""
+    """Where a source sends bad records (error, or dropped under ``lenient``) and repairs.
+
+    Report lines are capped per (file, reason); the row counts per reason
+    (``report.dropped_by_reason`` / ``repaired_by_reason``) are exact. A call may stand for
+    several rows (``rows=``, e.g. "1,200 signatures without qc_pass skipped").
+    """
 
     def __init__(self, report: SourceReport, lenient: bool, cap: int = REPORT_CAP) -> None:
         self.report = report
         self.lenient = lenient
         self.cap = cap
-        self._counts: Counter[tuple[str, str, str]] = Counter()
+        self._counts: Counter[tuple[str, str, str]] = Counter()  # report calls per (which, file, reason)
+        self._rows: Counter[tuple[str, str, str]] = Counter()  # rows per (which, file, reason)
+        self._listed: Counter[tuple[str, str, str]] = Counter()  # rows of the listed calls
+        self._tables: dict[str, _TableRows] = {}  # per file: the data row being read, rows dropped
 
-    def bad(self, path: Path, record: object, problem: str, fix: str, *, kind: Optional[str] = None) -> None:
+    def bad(self, path: Path, record: object, problem: str, fix: str, *, kind: Optional[str] = None,
+            rows: int = 1) -> None:
         """A malformed record: raise :class:`InputDataError`, or note it as dropped if lenient."""
         if not self.lenient:
             raise InputDataError(path, one_line(record), one_line(problem), one_line(fix))
-        self.drop(path, record, f"{problem}; skipped (lenient)", kind=kind or problem)
+        self.drop(path, record, f"{problem}; skipped (lenient)", kind=kind or problem, rows=rows)
 
-    def drop(self, path: Path, record: object, problem: str, *, kind: Optional[str] = None) -> None:
+    def drop(self, path: Path, record: object, problem: str, *, kind: Optional[str] = None, rows: int = 1) -> None:
         """A record that is not loaded, for a reason that is not an error."""
-        self._note(self.report.dropped, "dropped", path, record, problem, kind)
+        self._note(self.report.dropped, "dropped", path, record, problem, kind, rows)
+        table = self._tables.get(str(path))
+        if table is not None:
+            table.dropped_record(one_line(record))
 
-    def repair(self, path: Path, record: object, what: str, *, kind: Optional[str] = None) -> None:
+    def repair(self, path: Path, record: object, what: str, *, kind: Optional[str] = None, rows: int = 1) -> None:
         """A record that was loaded after a documented repair."""
-        self._note(self.report.repaired, "repaired", path, record, what, kind)
+        self._note(self.report.repaired, "repaired", path, record, what, kind, rows)
 
     def _note(self, lines: list[str], which: str, path: Path, record: object, text: str,
-              kind: Optional[str]) -> None:
-        key = (which, str(path), kind or text)
+              kind: Optional[str], rows: int) -> None:
+        reason = one_line(kind or text)
+        key = (which, str(path), reason)
         self._counts[key] += 1
+        self._rows[key] += rows
+        by_reason = self.report.dropped_by_reason if which == "dropped" else self.report.repaired_by_reason
+        by_reason[reason] = by_reason.get(reason, 0) + rows
         if self._counts[key] <= self.cap:
+            self._listed[key] += rows
             lines.append(f"{path}: {one_line(record)}: {one_line(text)}")
+
+    def table(self, path: Path) -> _TableRows:
+        """The row bookkeeping of one delimited file (see :class:`DelimitedFile`)."""
+        return self._tables.setdefault(str(path), _TableRows(str(path)))
 
     def finish(self) -> None:
         """Add one summary line per kind of problem that went over the cap."""
         for (which, path, kind), n in sorted(self._counts.items()):
             if n > self.cap:
                 lines = self.report.dropped if which == "dropped" else self.report.repaired
-                lines.append(f"{path}: {n - self.cap} more rows {which} ({one_line(kind)}); "
+                more = self._rows[(which, path, kind)] - self._listed[(which, path, kind)]
+                lines.append(f"{path}: {more} more rows {which} ({one_line(kind)}); "
                              f"only the first {self.cap} are listed")
         if self._counts:
             totals: dict[str, int] = defaultdict(int)
-            for (which, _, _), n in self._counts.items():
+            for (which, _, _), n in self._rows.items():
                 totals[which] += n
             logger.info("%s: %s", self.report.source, dict(totals))
+
+
+class _TableRows:
+    """One delimited file's data rows: how many, how many dropped (each row once, while it is read)."""
+
+    __slots__ = ("path", "lines", "dropped", "current", "_counted")
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.lines = 0  # data lines seen (malformed ones too)
+        self.dropped = 0  # data lines dropped
+        self.current: Optional[str] = None  # the record ("line N") of the row being read
+        self._counted: Optional[str] = None
+
+    def dropped_record(self, record: str) -> None:
+        """A drop of ``record``: counts if it is the row being read (and that row is not counted yet)."""
+        cur = self.current
+        if cur is not None and cur != self._counted and (record == cur or record.startswith(cur + " ")):
+            self.dropped += 1
+            self._counted = cur
 
 
 class Row:
@@ -306,15 +354,25 @@ class DelimitedFile:
         return None
 
     def rows(self) -> Iterator[Row]:
-        """Data rows; a row with the wrong number of columns is an error (or skipped if lenient)."""
+        """Data rows; a row with the wrong number of columns is an error (or skipped if lenient).
+
+        When the rows are exhausted, a file without data rows, or whose every data row was
+        dropped (by this reader or by the source while the row was being read), is an error:
+        a load that keeps nothing of a file must not look complete.
+        """
         ncols = len(self.columns)
         sep_name = "tab" if self._sep == "\t" else "whitespace" if self._sep is None else repr(self._sep)
+        report = self._problems.report
+        table = self._problems.table(self.path)
+        key = str(self.path)
         for line_no, text in self._lines:
             if not text.strip():
                 continue
             if self._headerless and text.startswith(self._skip):
                 continue
             fields = self._split(text)
+            table.lines += 1
+            table.current = f"line {line_no}"
             if len(fields) != ncols:
                 self._problems.bad(
                     self.path,
@@ -324,9 +382,22 @@ class DelimitedFile:
                     kind="wrong column count",
                 )
                 continue
-            self._problems.report.rows_read += 1
+            report.rows_read += 1
+            report.read_by_file[key] = report.read_by_file.get(key, 0) + 1
             yield Row(line_no, fields, self._index)
+        table.current = None
+        self._check_kept(table)
 
+    def _check_kept(self, table: _TableRows) -> None:
+        if table.lines == 0:
+            what = "no data lines" if self._headerless else "a header but no data rows"
+            raise InputDataError(self.path, "file", f"{what} (0 records)",
+                                 "check that the file is complete and is the one meant")
+        if table.dropped >= table.lines:
+            mine = f"{self.path}: "
+            first = next((line[len(mine):] for line in self._problems.report.dropped if line.startswith(mine)), "")
+            raise InputDataError(self.path, "file", f"all {table.lines} data rows were dropped; the first: {first}",
+                                 "fix the reason above (or load with the files it needs) and load again")
 
 # ---------------------------------------------------------------------------------------------
 # values and identifiers

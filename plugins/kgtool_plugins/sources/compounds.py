@@ -8,13 +8,17 @@ Inputs, told apart by their header (gzip or not):
   [pert_type]``), the Drug Repurposing Hub samples file (``broad_id pert_iname smiles InChIKey``).
   Broad ids are cut to their 13-character pert_id; with a ``pert_type`` column only compounds
   (``trt_cp``, ``trt_poscon``, ``ctl_vehicle``) are kept. Several rows of one compound are merged:
-  the first name and SMILES win, MoAs and targets are united.
+  the first name and SMILES win, MoAs and targets are united. Two rows of one id with different
+  structures are a conflict (an error; lenient: the first kept, reported), different Hub samples
+  of one compound are not (the first kept, the others reported); a table without a SMILES column
+  is reported (see :mod:`._compoundchecks`).
 * name-keyed annotation tables without ids: the Hub drugs file (``pert_iname moa target ...``,
   pipe-separated lists) or CLUE/signatureSearch ``moa pert_iname`` lists. Their MoAs and targets
   go to every compound with that name (case-insensitive); names matching no compound are reported.
 * gene tables (CLUE ``geneinfo_beta`` ``gene_id gene_symbol``, LINCS ``gene_info`` or the
-  landmark list ``pr_gene_id pr_gene_symbol``) to turn target symbols into Entrez ids. Without
-  one, or for symbols it lacks, TARGETS are not loaded and the symbols are reported.
+  landmark list ``pr_gene_id pr_gene_symbol``) to turn target symbols into Entrez ids. Symbols a
+  table lacks (or all, without one) are resolved against the genes already in the graph, by
+  symbol, then alias symbol (:mod:`._targets`); the rest are reported and get no TARGETS.
 
 MoA and target cells are split on ``|`` (signatureSearch's ``MOA`` column also on ``;``; never on
 ``,``, which real MoA names hold: ``indoleamine 2,3-dioxygenase inhibitor``). The tables spell one
@@ -29,13 +33,19 @@ files (they start with ``!`` lines) are spreadsheet exports: a field holding a c
 double quotes (names such as ``"[sar9,met(o2)11]-substance-p"``, CXSMILES such as
 ``"C... |a:9,&1:39|"``), and those quotes are removed; a line that is not UTF-8 is decoded as Mac
 Roman (the 2018 Hub drugs file is Mac Roman: byte 0xD0 is an en dash, 0x9F is ``ü``) and
-reported as repaired. Other files must be UTF-8 and their values are taken verbatim. A SMILES of
+reported as repaired. Other files must be UTF-8 and their values are taken verbatim: a compound
+name is stored byte-exact, spaces included; only ids and SMILES are stripped to be parsed. A SMILES of
 ``restricted`` (LINCS) counts as missing. CXSMILES extensions RDKit cannot read (ChemAxon's
 ``THB``/``TLB`` ring-bond hints) are cut off, keeping the plain SMILES, and reported as repaired.
 
 RDKit parses each SMILES once: Compound ``{pert_id, name, smiles (RDKit canonical), inchikey
-(computed, else the file's), scaffold (Murcko scaffold SMILES)}``. An invalid SMILES is not fatal:
-the compound is loaded without structure and the SMILES goes to ``report.dropped``.
+(computed, else the file's), scaffold (Murcko scaffold SMILES, "" for a molecule without rings)}``.
+The three structure fields are written together, from one SMILES, or not at all: a compound
+without a usable SMILES (none, ``restricted``, invalid, or no SMILES column) gets none of them, so
+its file's ``inchi_key`` is not stored either, and a load on top of an existing graph never leaves
+a node with one source's InChIKey and another's structure (an InChIKey "" means RDKit computed
+none and the file had none). An invalid SMILES is not fatal: the compound is loaded without
+structure and the SMILES goes to ``report.dropped``.
 
 Substructures (the vocabulary structure explanations rank; see :mod:`._substructures`):
 
@@ -64,7 +74,6 @@ Fragment SMARTS hold ``*`` and group SMARTS and scaffolds never do, so the kinds
 from __future__ import annotations
 
 import logging
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,6 +86,7 @@ from toolkit.names import label_key, preferred_label
 from toolkit.schema import NodeLabel, RelType
 from toolkit.sources import LoadOptions
 
+from ._compoundchecks import SMILES_COLUMNS, check_smiles, no_structure
 from ._substructures import (
     FRAGMENT_KIND,
     FUNCTIONAL_GROUPS,
@@ -86,12 +96,14 @@ from ._substructures import (
     group_counts,
     mine_fragments,
 )
+from ._targets import GraphGenes, resolve, symbol_key
 from ._tables import (
     MISSING,
     DelimitedFile,
     GeneTable,
     Problems,
     ReportingSource,
+    Row,
     clean,
     is_compound_pert_type,
     is_gene_table,
@@ -110,7 +122,6 @@ logger = logging.getLogger(__name__)
 
 ID_COLUMNS = ("pert_id", "broad_id")
 NAME_COLUMNS = ("cmap_name", "pert_iname")
-SMILES_COLUMNS = ("canonical_smiles", "smiles", "SMILES")
 INCHIKEY_COLUMNS = ("inchi_key", "InChIKey", "inchikey")
 MOA_COLUMNS = ("moa", "MOA")
 TARGET_COLUMNS = ("target", "targets")
@@ -174,6 +185,7 @@ class _Compound:
     smiles: str = ""
     inchikey: str = ""
     smiles_at: tuple[Path, str] = (Path("."), "")
+    smiles_id: str = ""  # the id as written on the row the SMILES came from (a Hub sample id, or the pert_id)
     moas: list[str] = field(default_factory=list)
     targets: list[str] = field(default_factory=list)
 
@@ -190,6 +202,17 @@ def _open_table(path: Path, hub_style: bool, problems: Problems) -> DelimitedFil
     if hub_style:
         return DelimitedFile(path, problems, fallback_encoding=HUB_FALLBACK_ENCODING, unquote=True)
     return DelimitedFile(path, problems)
+
+
+def _rows(table: DelimitedFile, problems: Problems) -> Iterator[Row]:
+    """The table's rows; under ``lenient`` a table without data rows is a report line, not an error."""
+    try:
+        yield from table.rows()
+    except InputDataError as exc:
+        if not (problems.lenient and exc.record == "file" and problems.table(table.path).lines == 0):
+            raise
+        logger.warning("%s: %s; nothing loaded from it (lenient)", table.path, exc.problem)
+        problems.drop(table.path, "file", f"{exc.problem}; nothing loaded from it (lenient)", kind="0 records")
 
 
 def _moa_seps(column: Optional[str]) -> str:
@@ -251,7 +274,9 @@ class CompoundsSource(ReportingSource):
         target_col = table.column(*TARGET_COLUMNS, required=False)
         type_col = table.column("pert_type", required=False)
         skipped_types: dict[str, int] = defaultdict(int)
-        for row in table.rows():
+        n_rows = 0
+        for row in _rows(table, problems):
+            n_rows += 1
             if type_col and not is_compound_pert_type(row.get(type_col)):
                 skipped_types[row.get(type_col) or "(empty)"] += 1
                 continue
@@ -262,12 +287,15 @@ class CompoundsSource(ReportingSource):
             comp = compounds.get(pert_id(raw_id))
             if comp is None:
                 comp = compounds[pert_id(raw_id)] = _Compound(pert_id(raw_id))
-            name = row.get(name_col)
-            if name and name not in MISSING and not comp.name:
+            name = row[name_col] if name_col else ""  # verbatim: names round-trip byte-exact
+            if name.strip() not in MISSING and not comp.name:
                 comp.name = name
             smiles = row.get(smiles_col)
-            if smiles and smiles not in MISSING and smiles.lower() not in SMILES_PLACEHOLDERS and not comp.smiles:
-                comp.smiles, comp.smiles_at = smiles, (path, row.record)
+            if smiles and smiles not in MISSING and smiles.lower() not in SMILES_PLACEHOLDERS:
+                if not comp.smiles:
+                    comp.smiles, comp.smiles_at, comp.smiles_id = smiles, (path, row.record), raw_id.strip()
+                else:
+                    check_smiles(comp, smiles, raw_id.strip(), path, row.record, problems)
             key = row.get(key_col)
             if key and key not in MISSING and not comp.inchikey:
                 comp.inchikey = key
@@ -276,6 +304,8 @@ class CompoundsSource(ReportingSource):
             _extend(comp.targets, targets)
             for t in targets:
                 target_seen.setdefault(t, (path, row.record))
+        if smiles_col is None and n_rows:
+            no_structure(path, table.columns, key_col, n_rows, problems)
         if skipped_types:
             total = sum(skipped_types.values())
             kinds = ", ".join(f"{k} {v}" for k, v in sorted(skipped_types.items()))
@@ -288,7 +318,7 @@ class CompoundsSource(ReportingSource):
         name_col = table.column(*NAME_COLUMNS)
         moa_col = table.column(*MOA_COLUMNS, required=False)
         target_col = table.column(*TARGET_COLUMNS, required=False)
-        for row in table.rows():
+        for row in _rows(table, problems):
             name = row.get(name_col)
             if name in MISSING:
                 problems.bad(path, row.record, f"empty {name_col}", f"give every row a {name_col}", kind="empty name")
@@ -326,6 +356,12 @@ class CompoundsSource(ReportingSource):
                  target_seen: dict[str, tuple[Path, str]], options: LoadOptions,
                  problems: Problems) -> Iterator[Batch]:
         size = options.batch_size
+        # the graph's genes for the target symbols: asked before the first write of this load
+        graph_genes = GraphGenes()
+        symbols = sorted({t for c in compounds.values() for t in c.targets})  # as written (for the report)
+        yield from graph_genes.lookups(sorted({symbol_key(s) for s in symbols}))
+        targets = self._resolve_targets(compounds, symbols, genes, graph_genes, target_seen, problems)
+
         structures: dict[str, Structure] = {}
         compound_rows = []
         for pid in sorted(compounds):
@@ -340,13 +376,10 @@ class CompoundsSource(ReportingSource):
                     problems.repair(*comp.smiles_at, f"SMILES of {pid}: CXSMILES extension "
                                     f"{'|' + comp.smiles.split(' |', 1)[1]!r} not readable by RDKit; ignored",
                                     kind="CXSMILES extension")
-            compound_rows.append(clean({
-                "pert_id": pid,
-                "name": comp.name or None,
-                "smiles": struct.smiles if struct else None,
-                "inchikey": (struct.inchikey if struct and struct.inchikey else comp.inchikey) or None,
-                "scaffold": struct.scaffold if struct and struct.scaffold else None,
-            }))
+            row = {"pert_id": pid, "name": comp.name or None}
+            if struct is not None:  # the structure fields together, from one SMILES, or none of them
+                row.update(smiles=struct.smiles, inchikey=struct.inchikey or comp.inchikey, scaffold=struct.scaffold)
+            compound_rows.append(clean(row))
         if not compound_rows:
             return
         yield from node_batches(NodeLabel.COMPOUND, compound_rows, size)
@@ -354,13 +387,9 @@ class CompoundsSource(ReportingSource):
         moa_names = _moa_names(compounds)
         yield from node_batches(NodeLabel.MOA, ({"name": m} for m in sorted(set(moa_names.values()))), size)
 
-        targets = self._resolve_targets(compounds, genes, target_seen, problems)
-        target_genes = sorted({e for pairs in targets.values() for e in pairs})
-        yield from node_batches(
-            NodeLabel.GENE,
-            (clean({"entrez_id": e, "symbol": genes.symbols.get(e) if genes else None}) for e in target_genes),
-            size,
-        )
+        table_genes = sorted({e for pairs in targets.values() for e in pairs} & set(genes.symbols if genes else ()))
+        yield from node_batches(  # genes the graph has need no node row; the gene table's get its symbol
+            NodeLabel.GENE, (clean({"entrez_id": e, "symbol": genes.symbols.get(e)}) for e in table_genes), size)
 
         group_smarts = {g.smarts for g in FUNCTIONAL_GROUPS}
         scaffolds = sorted({s.scaffold for s in structures.values() if s.scaffold} - group_smarts)
@@ -399,26 +428,13 @@ class CompoundsSource(ReportingSource):
                                substructure_rels(), size)
 
     @staticmethod
-    def _resolve_targets(compounds: dict[str, _Compound], genes: Optional[GeneTable],
-                         target_seen: dict[str, tuple[Path, str]], problems: Problems) -> dict[str, set[int]]:
-        symbols = sorted({t for c in compounds.values() for t in c.targets})  # as written (for the report)
+    def _resolve_targets(compounds: dict[str, _Compound], symbols: list[str], genes: Optional[GeneTable],
+                         graph_genes: GraphGenes, target_seen: dict[str, tuple[Path, str]],
+                         problems: Problems) -> dict[str, set[int]]:
+        """Entrez ids of each compound's targets (see :mod:`._targets` for the rules)."""
         if not symbols:
             return {}
-        if genes is None:
-            first = target_seen[symbols[0]]
-            problems.drop(first[0], "targets", f"{len(symbols)} target symbols not linked: no gene table "
-                          "(geneinfo_beta, gene_info or landmark list) among the paths to map them to Entrez ids",
-                          kind="no gene table")
-            return {}
-        resolved: dict[str, int] = {}
-        for sym in symbols:
-            ids = genes.ids_for_symbol(_symbol(sym))
-            if len(ids) == 1:
-                resolved[sym] = next(iter(ids))
-            else:
-                why = "is not in the gene table" if not ids else f"is ambiguous ({len(ids)} Entrez ids)"
-                problems.drop(*target_seen[sym], f"target symbol {sym!r} {why}; TARGETS not loaded",
-                              kind="unresolved target")
+        resolved = resolve(symbols, genes, graph_genes, target_seen, problems).ids
         out: dict[str, set[int]] = {}
         for pid, comp in compounds.items():
             ids = {resolved[t] for t in comp.targets if t in resolved}
@@ -435,11 +451,6 @@ def _moa_names(compounds: dict[str, _Compound]) -> dict[str, str]:
             spellings[label_key(moa)].add(moa)
     best = {key: preferred_label(found) for key, found in spellings.items()}
     return {moa: best[key] for key, found in spellings.items() for moa in found}
-
-
-def _symbol(text: str) -> str:
-    """A target symbol as matched against the gene table: NFKC (full-width letters, odd dashes), no spaces."""
-    return "".join(unicodedata.normalize("NFKC", text).split())
 
 
 @hookimpl

@@ -3,10 +3,22 @@
 Paths may mix kinds, told apart by name and first line:
 
 * the ontology, OBO 1.2 (``.obo`` or ``.obo.gz``, or a first line ``format-version:``), parsed with
-  ``obonet`` (pronto rejects the real go-basic file). Exactly one per load.
-* GAF 2.1/2.2 annotation files (first line ``!gaf-version: 2.x``; 17 tab-separated columns). Rows
-  of DB ``NCBIGene`` give the Entrez id in column 2; other DBs (``UniProtKB``, ...) cannot be
-  mapped without a mapping file and are dropped with a report line.
+  ``obonet`` (pronto rejects the real go-basic file). Exactly one per load. Each stanza is checked
+  first: a [Term] without ``id:`` or ``name:`` (as a file cut mid-stanza ends) and an id defined
+  twice are errors naming the file and the stanza's line (``lenient``: the stanza is dropped, the
+  first definition of an id kept, and reported); definitions are never merged.
+* GAF 2.1/2.2 annotation files (first line ``!gaf-version: 2.x``; 17 tab-separated columns; a file
+  without that line is read as GAF 2.2 and reported). Rows of DB ``NCBIGene`` give the Entrez id
+  in column 2; ``UniProtKB`` (as EBI's ``goa_human.gaf.gz``), ``Ensembl`` and ``HGNC`` ids are mapped
+  to Entrez ids through the graph (the ``Gene.uniprot_ids``/``ensembl_ids``/``alias_symbols`` a
+  STRING load with its aliases file wrote) and the mapping files given with the annotations (HGNC
+  complete set, NCBI ``gene_info``, UniProt ``HUMAN_9606_idmapping``; see ``_idmap``): an id with
+  several Entrez ids is reported as ambiguous, never guessed; when nothing maps a row's database
+  (no gene in the graph has such ids and no mapping file was given) the load stops before writing
+  anything, saying what to load first. The graph is asked once, through a ``LookupBatch`` yielded
+  before the first such row. The report gets one exact count line per file (rows read, on Entrez
+  ids, mapped, unmapped, ambiguous); a file whose rows are all dropped is an error. An evidence code that is
+  not one of GO's (:data:`GO_EVIDENCE_CODES`) is an error (``lenient``: the row is dropped).
 * long gene→GO tables: ``entrez_gene_id`` (or ``gene_id``/``GeneID``), ``go_id`` (or ``GO_ID``),
   optional ``gene_symbol``, ``evidence``/``Evidence``/``annotation_type``, ``qualifier`` (NCBI's
   ``gene2go`` fits);
@@ -39,18 +51,21 @@ from pathlib import Path
 from typing import Iterator, Optional, Sequence
 
 from toolkit.errors import InputDataError
-from toolkit.graph.batches import Batch
+from toolkit.graph.batches import Batch, LookupBatch
 from toolkit.hookspecs import hookimpl
 from toolkit.schema import NodeLabel, RelType
 from toolkit.sources import LoadOptions
 
+from ._idmap import IdMap, mapping_kind, read_mapping
+from ._idmap_gaf import AMBIGUOUS, ENTREZ_DBS, OTHER_DB, UNMAPPED, WHAT_TO_LOAD, GeneIds, MappingCounts
 from ._tables import (
     DelimitedFile,
     Head,
     Problems,
     ReportingSource,
-    TextLines,
+    Row,
     clean,
+    iter_lines,
     node_batches,
     one_line,
     parse_int,
@@ -70,7 +85,11 @@ GAF_COLUMNS = (
     "assigned_by", "annotation_extension", "gene_product_form_id",
 )
 GAF1_COLUMNS = GAF_COLUMNS[:15]
-ENTREZ_DBS = {"ncbigene", "entrezgene", "geneid", "ncbi_gene"}
+# http://geneontology.org/docs/guide-go-evidence-codes/ (IMR and NR: retired codes old files still carry)
+GO_EVIDENCE_CODES = frozenset({
+    "EXP", "IDA", "IPI", "IMP", "IGI", "IEP", "HTP", "HDA", "HMP", "HGI", "HEP", "IBA", "IBD", "IKR", "IRD",
+    "ISS", "ISO", "ISA", "ISM", "IGC", "RCA", "TAS", "NAS", "IC", "ND", "IEA", "IMR", "NR",
+})
 _MAX_REPLACEMENT_HOPS = 20
 
 
@@ -145,12 +164,90 @@ def is_obo(path: Path, head: Head) -> bool:
             or head.first_line.startswith("[Term]"))
 
 
+class _Stanza:
+    """One OBO stanza as read: its type line, where it starts, its lines, its id and name."""
+
+    def __init__(self, kind: str, line: int) -> None:
+        self.kind, self.line = kind, line
+        self.lines: list[str] = []
+        self.id = self.name = ""
+
+    def add(self, text: str) -> None:
+        self.lines.append(text)
+        tag, _, value = text.partition(":")
+        value = value.split(" !")[0].strip()
+        if tag == "id" and not self.id:
+            self.id = value
+        elif tag == "name" and not self.name:
+            self.name = value
+
+
+class CheckedObo:
+    """The lines of an OBO file, stanza by stanza, for obonet, with incomplete and repeated stanzas
+    turned into errors (``lenient``: left out and reported; the first definition of an id is kept)."""
+
+    def __init__(self, path: Path, problems: Problems) -> None:
+        self.path, self.problems = path, problems
+        self._seen: dict[tuple[str, str], int] = {}
+
+    def __enter__(self) -> CheckedObo:
+        return self
+
+    def __exit__(self, *exc_info: object) -> bool:
+        return False
+
+    def __iter__(self) -> Iterator[str]:
+        stanza: Optional[_Stanza] = None
+        header: list[str] = []
+        for line_no, text in iter_lines(self.path):
+            if text.startswith("[") and text.rstrip().endswith("]"):
+                if stanza is not None:
+                    yield from self._checked(stanza, at_end=False)
+                elif header:
+                    yield from (h + "\n" for h in header + [""])
+                stanza = _Stanza(text.strip(), line_no)
+            elif stanza is None:
+                if text.strip():
+                    header.append(text)
+            elif text.strip():
+                stanza.add(text)
+        if stanza is None:
+            yield from (h + "\n" for h in header)
+        else:
+            yield from self._checked(stanza, at_end=True)
+
+    def _checked(self, stanza: _Stanza, at_end: bool) -> Iterator[str]:
+        missing = [tag for tag, value in (("id", stanza.id), ("name", stanza.name))
+                   if not value and (tag == "id" or stanza.kind == "[Term]")]
+        record = f"line {stanza.line}"
+        if missing and stanza.kind in ("[Term]", "[Typedef]"):
+            what = f"the {stanza.kind} stanza{' ' + stanza.id if stanza.id else ''} has no {' or '.join(missing)}: line"
+            if at_end:
+                what += " and ends the file: the file is cut mid-stanza"
+            self.problems.bad(self.path, record, what,
+                              "download the ontology again (or complete the stanza)", kind="incomplete stanza")
+            return
+        if stanza.id:
+            first = self._seen.setdefault((stanza.kind, stanza.id), stanza.line)
+            if first != stanza.line:
+                self.problems.bad(
+                    self.path, record,
+                    f"{stanza.id} is defined twice (the {stanza.kind} stanzas at lines {first} and {stanza.line}); "
+                    "the definitions are not merged", "keep one stanza per id (--lenient keeps the first)",
+                    kind="duplicate term",
+                )
+                return
+        yield stanza.kind + "\n"
+        yield from (line + "\n" for line in stanza.lines)
+        yield "\n"
+
+
 def load_ontology(path: Path, problems: Problems) -> Ontology:
-    """Parse an OBO file with obonet and check its is_a/part_of hierarchy."""
+    """Parse an OBO file with obonet (after :class:`CheckedObo`) and check its is_a/part_of hierarchy."""
     import obonet  # local: networkx is slow to import and only a GO load needs it
 
     try:
-        graph = obonet.read_obo(TextLines(path), ignore_obsolete=False)
+        graph = obonet.read_obo(CheckedObo(path, problems), ignore_obsolete=False)
     except InputDataError:
         raise
     except (ValueError, KeyError, IndexError, TypeError) as exc:
@@ -258,27 +355,63 @@ def _is_not(qualifier: str) -> bool:
     return any(q.strip().upper().startswith("NOT") for q in qualifier.split("|"))
 
 
-def _read_gaf(path: Path, head: Head, onto: Ontology, ann: _Annotations, problems: Problems) -> None:
+def _gaf_entrez(path: Path, row: Row, gene_ids: GeneIds, counts: MappingCounts, problems: Problems) -> Optional[int]:
+    """The Entrez id of a GAF row (column 1 DB, column 2 id), or None (reported, and counted)."""
+    db, obj, symbol = row["db"].strip(), row["db_object_id"].strip(), row["db_object_symbol"].strip()
+    if db.lower() in ENTREZ_DBS:
+        entrez = parse_int(obj.split(":")[-1])
+        if entrez is None or entrez <= 0:
+            counts.invalid += 1
+            problems.bad(path, row.record, f"DB object id {obj!r} is not an Entrez id",
+                         "NCBIGene rows need the integer Entrez id in column 2", kind="bad gene id")
+            return None
+        counts.entrez += 1
+        return entrez
+    if not gene_ids.can_map(db):
+        raise InputDataError(path, f"{row.record} ({db}:{obj})",
+                             f"nothing maps {db} ids to Entrez ids: the graph has no gene with {db} ids "
+                             "and no mapping file was given", WHAT_TO_LOAD)
+    found = gene_ids.resolve(db, obj, symbol)
+    counts.add(found.status)
+    if found.status == OTHER_DB:
+        problems.drop(path, row.record, f"{db}:{obj}: no mapping from {db} ids to Entrez ids", kind=f"{db} rows")
+    elif found.status == UNMAPPED:
+        problems.drop(path, row.record, f"{db}:{obj} (symbol {symbol!r}) maps to no Entrez id that "
+                      f"{' or '.join(gene_ids.sources) or 'the graph or a mapping file'} knows", kind="unmapped id")
+    elif found.status == AMBIGUOUS:
+        problems.drop(path, row.record, f"{db}:{obj} (symbol {symbol!r}) maps to {len(found.candidates)} Entrez ids "
+                      f"({', '.join(map(str, found.candidates))}); ambiguous, not guessed", kind="ambiguous id")
+    return found.entrez
+
+
+def _read_gaf(path: Path, head: Head, onto: Ontology, ann: _Annotations, problems: Problems,
+              gene_ids: GeneIds) -> Iterator[LookupBatch]:
+    """Read a GAF into ``ann``; yields the graph lookup before the first row whose id needs it."""
     version = head.first_line.split(":", 1)[1].strip() if ":" in head.first_line else "2.2"
     names = GAF1_COLUMNS if version.startswith("1") else GAF_COLUMNS
     table = DelimitedFile(path, problems, names=names)
+    counts = MappingCounts()
     for row in table.rows():
-        db, obj = row["db"].strip(), row["db_object_id"].strip()
-        if db.lower() not in ENTREZ_DBS:
-            problems.drop(path, row.record, f"{db}:{obj} cannot be mapped to an Entrez id without a mapping file",
-                          kind=f"{db} rows")
+        counts.rows += 1
+        evidence = row["evidence_code"].strip()
+        if evidence not in GO_EVIDENCE_CODES:
+            counts.invalid += 1
+            problems.bad(path, row.record, f"evidence code {evidence!r} is not a GO evidence code",
+                         f"use one of {', '.join(sorted(GO_EVIDENCE_CODES))}", kind="unknown evidence code")
+            continue
+        if not gene_ids.asked_graph and row["db"].strip().lower() not in ENTREZ_DBS:
+            yield gene_ids.lookup()
+        entrez = _gaf_entrez(path, row, gene_ids, counts, problems)
+        if entrez is None:
             continue
         if _is_not(row["qualifier"]):
             problems.drop(path, row.record, f"qualifier {row['qualifier'].strip()!r} negates the annotation",
                           kind="NOT qualifier")
             continue
-        entrez = parse_int(obj.split(":")[-1])
-        if entrez is None or entrez <= 0:
-            problems.bad(path, row.record, f"DB object id {obj!r} is not an Entrez id",
-                         "NCBIGene rows need the integer Entrez id in column 2", kind="bad gene id")
-            continue
-        ann.add(onto, problems, path, row.record, entrez, row["go_id"].strip(), row["evidence_code"].strip(),
+        ann.add(onto, problems, path, row.record, entrez, row["go_id"].strip(), evidence,
                 row["db_object_symbol"].strip())
+    if counts.foreign or counts.other_db:
+        problems.repair(path, "gene ids", counts.line(), kind="gene ids mapped", rows=counts.mapped_total)
 
 
 def _read_long(path: Path, onto: Ontology, ann: _Annotations, problems: Problems) -> None:
@@ -338,17 +471,22 @@ class GeneOntologySource(ReportingSource):
     def _read(self, paths: Sequence[Path], options: LoadOptions, problems: Problems) -> Iterator[Batch]:
         obo_paths: list[Path] = []
         annotation_files: list[tuple[str, Path, Head]] = []
+        mapping_files: list[tuple[str, Path]] = []
         for path in map(Path, paths):
             head = sniff(path, skip_prefixes=("!",))
             if is_obo(path, head):
                 obo_paths.append(path)
             elif head.first_line.lower().startswith("!gaf-version"):
                 annotation_files.append(("gaf", path, head))
+            elif mapping_kind(head):
+                mapping_files.append((str(mapping_kind(head)), path))
             elif head.has("go_id", "gene_ids"):
                 annotation_files.append(("wide", path, head))
             elif head.has_any("go_id", "GO_ID") and head.has_any("entrez_gene_id", "gene_id", "GeneID", "entrez_id"):
                 annotation_files.append(("long", path, head))
             elif len(head.fields) in (15, 16, 17) and head.fields[4].startswith("GO:"):
+                problems.repair(path, "line 1", "no '!gaf-version' header line; read as GAF 2.2 (17 columns)",
+                                kind="no gaf-version header")
                 annotation_files.append(("gaf", path, Head("!gaf-version: 2.2", head.fields)))
             else:
                 raise InputDataError(
@@ -362,14 +500,21 @@ class GeneOntologySource(ReportingSource):
                 "pass one OBO file (e.g. go-basic.obo) together with the annotation files",
             )
         onto = load_ontology(obo_paths[0], problems)
-        yield from self._ontology_batches(onto, options)
+        files = IdMap()
+        for kind, path in mapping_files:
+            read_mapping(kind, path, files, problems)
+        gene_ids = GeneIds(files)
 
+        # every annotation is read (and checked) before the first write: a failing load writes nothing
         ann = _Annotations()
-        readers = {"gaf": lambda p, h: _read_gaf(p, h, onto, ann, problems),
-                   "long": lambda p, h: _read_long(p, onto, ann, problems),
-                   "wide": lambda p, h: _read_wide(p, onto, ann, problems)}
         for kind, path, head in annotation_files:
-            readers[kind](path, head)
+            if kind == "gaf":
+                yield from _read_gaf(path, head, onto, ann, problems, gene_ids)
+            elif kind == "long":
+                _read_long(path, onto, ann, problems)
+            else:
+                _read_wide(path, onto, ann, problems)
+        yield from self._ontology_batches(onto, options)
         if not ann.pairs:
             return
         evidence = {pair: "|".join(sorted(codes)) for pair, codes in ann.pairs.items()}

@@ -63,10 +63,16 @@ matrix has rows (2,000 ≥ 978) it reads ``matrix[:, rows]`` — every signature
 all column metadata on each call. GCT is text and is parsed whole by cmapPy (with numpy < 2 and
 pandas < 3, see DESIGN §6).
 
-Errors (``lenient``: the signature is skipped and reported): a matrix column id missing from the
-metadata, a duplicate sig id (in the matrix or the metadata), NaN/inf among a signature's landmark
-values, two landmark rows on one gene. A corrupt or truncated HDF5 file is "not a readable
-GCTX/HDF5 file".
+Errors (``lenient``: the signature is skipped and reported): matrix column ids missing from the
+metadata (all counted, the first named in one error), a duplicate sig id (in the matrix or the
+metadata; both places named), NaN/inf among a signature's landmark values, two landmark rows on
+one gene. A quality value that is not a number (``cc_q75 = abc``) is an error naming file, line
+and column (``lenient``: the value is left out and reported). Siginfo rows of signatures no
+matrix has are counted and the first named in one report line (not an error: ``siginfo_beta``
+lists every signature). All of these are found before the first write, NaN/inf by one extra read
+of the matrix, a slice of columns at a time (:mod:`._sigchecks`), so a failed load changes
+nothing. A corrupt or truncated HDF5 file is "not a readable GCTX/HDF5 file". The plate column
+may be spelled ``det_plates``.
 """
 
 from __future__ import annotations
@@ -87,6 +93,7 @@ from toolkit.hookspecs import hookimpl
 from toolkit.schema import NodeLabel
 from toolkit.sources import LoadOptions
 
+from ._sigchecks import UnmatchedRows, check_finite, check_ids, quality_value
 from ._sigconsensus import check_mode, consensus_batches, drop_ungrouped
 from ._sigfilters import CC_Q75_COLUMNS, EXEMPLAR_COLUMNS, QualityFilter, active_filters, apply_filters, check_columns
 from ._siglinks import SigLinks, finite_or_reported, signature_batches
@@ -133,7 +140,7 @@ META_FIELDS: dict[str, tuple[str, ...]] = {
     "time_unit": ("pert_time_unit", "exp_pert_time_unit"),
     "itime": ("pert_itime",),
     "qc_pass": ("qc_pass",),
-    "plate": ("det_plate", "rna_plate"),
+    "plate": ("det_plate", "det_plates", "rna_plate"),
 }
 # optional numeric quality fields copied onto Signature: property -> (columns, type)
 QUALITY_FIELDS: dict[str, tuple[tuple[str, ...], type]] = {
@@ -272,8 +279,10 @@ class _MetaReader:
     def _intern(self, text: str) -> str:
         return self._interned.setdefault(text, sys.intern(text) if len(text) < 64 else text)
 
-    def make(self, get: Callable[[Optional[str]], str], sig_id: str) -> SigMeta:
+    def make(self, get: Callable[[Optional[str]], str], sig_id: str, record: str = "") -> SigMeta:
+        """The metadata of ``sig_id``; ``record`` says where it is (default: the signature)."""
         c = self.cols
+        record = record or f"signature {sig_id}"
         dose = parse_dose_um(get(c["dose"]), get(c["dose_unit"]), get(c["idose"]))
         if dose is None:
             label = get(c["idose"])
@@ -290,16 +299,9 @@ class _MetaReader:
                                  kind="several times")
         quality = []
         for prop, (col, typ) in self.quality.items():
-            text = get(col)
-            if text.strip() in MISSING:
-                continue
-            try:
-                number = float(text)
-            except ValueError:
-                continue
-            if not math.isfinite(number):
-                continue
-            quality.append((prop, bool(number) if typ is bool else int(number) if typ is int else number))
+            value = quality_value(get(col), col, typ, self.path, record, self.problems)
+            if value is not None:
+                quality.append((prop, value))
         name = get(c["name"])
         cell = get(c["cell"]).upper()
         plate = get(c["plate"])
@@ -310,29 +312,36 @@ class _MetaReader:
             pert_type=self._intern(get(c["pert_type"]).lower()),
             dose_um=dose,
             time_h=time_h,
-            qc_pass=_truthy(get(c["qc_pass"])),
+            qc_pass=quality_value(get(c["qc_pass"]), c["qc_pass"], bool, self.path, record, self.problems)
+            if c["qc_pass"] else None,
             quality=tuple(quality),
             plate=self._intern(plate) if plate not in MISSING else "",
         )
 
 
-def _read_siginfo(path: Path, wanted: set[str], metas: dict[str, SigMeta], origin: dict[str, Path],
-                  problems: Problems) -> _MetaReader:
-    """Add the metadata of the wanted sig ids found in one siginfo/sig_info table."""
+def _read_siginfo(path: Path, wanted: set[str], in_matrices: set[str], metas: dict[str, SigMeta],
+                  origin: dict[str, tuple[Path, int]], problems: Problems) -> _MetaReader:
+    """Add the metadata of the wanted sig ids found in one siginfo/sig_info table; rows of sig ids
+    no matrix has are counted (see :mod:`._sigchecks`)."""
     table = DelimitedFile(path, problems)
     sig_col = table.column("sig_id")
     table.column("pert_id")
     reader = _MetaReader(table.columns, path, problems)
+    unmatched = UnmatchedRows(path)
     for row in table.rows():
         sig_id = row.get(sig_col)
         if sig_id not in wanted:
+            if sig_id not in in_matrices:
+                unmatched.add(sig_id)
             continue
         if sig_id in metas:
-            problems.bad(path, row.record, f"duplicate sig_id {sig_id!r} (also in {origin[sig_id].name})",
+            first_path, first_line = origin[sig_id]
+            problems.bad(path, row.record, f"duplicate sig_id {sig_id!r}: also on {first_path.name} line {first_line}",
                          "keep one metadata row per sig_id", kind="duplicate sig_id")
             continue
-        metas[sig_id] = reader.make(row.get, sig_id)
-        origin[sig_id] = path
+        metas[sig_id] = reader.make(row.get, sig_id, f"signature {sig_id} (line {row.line})")
+        origin[sig_id] = (path, row.line)
+    unmatched.report(problems)
     return reader
 
 
@@ -689,30 +698,25 @@ class SignaturesSource(ReportingSource):
             )
 
         # which columns to load: unique ids, with metadata
-        seen: dict[str, Path] = {}
+        seen: dict[str, tuple[Path, int]] = {}
         keep: list[list[bool]] = []
         for m in matrices:
             flags = []
             for j, sig_id in enumerate(m.col_ids):
                 if sig_id in seen:
+                    first_path, first_column = seen[sig_id]
                     problems.bad(m.path, f"column {j + 1} ({sig_id})",
-                                 f"duplicate sig id {sig_id!r} (also in {seen[sig_id].name})",
+                                 f"duplicate sig id {sig_id!r}: also column {first_column} of {first_path.name}",
                                  "keep one column per signature", kind="duplicate sig id")
                     flags.append(False)
                     continue
-                seen[sig_id] = m.path
+                seen[sig_id] = (m.path, j + 1)
                 flags.append(True)
             keep.append(flags)
         metas = self._metadata(matrices, keep, siginfo_paths, qc_only, filters, problems)
         for m, flags in zip(matrices, keep):
-            missing_where = ", ".join(p.name for p in siginfo_paths) or "the matrix's column metadata"
-            for j, sig_id in enumerate(m.col_ids):
-                if flags[j] and sig_id not in metas:
-                    problems.bad(m.path, f"column {j + 1} ({sig_id})",
-                                 f"sig id {sig_id!r} is not in the signature metadata ({missing_where})",
-                                 "add its row to siginfo (or pass the siginfo file that belongs to this matrix)",
-                                 kind="sig id without metadata")
-                    flags[j] = False
+            check_ids(m, flags, metas, ", ".join(p.name for p in siginfo_paths) or "the matrix's column metadata",
+                      problems)
             if qc_only:
                 failed = 0
                 for j, sig_id in enumerate(m.col_ids):
@@ -734,6 +738,9 @@ class SignaturesSource(ReportingSource):
                      in zip(matrices, keep, layouts)]
             for m, flags in zip(matrices, keep):
                 drop_ungrouped(m, flags, metas, problems)
+
+        for m, flags, layout in zip(matrices, keep, layouts):  # before the first write: a failure changes nothing
+            check_finite(m, flags, layout, options.chunk_signatures, options.lenient)
 
         # nodes every signature points at
         gene_rows: dict[int, dict[str, Any]] = {}
@@ -798,8 +805,10 @@ class SignaturesSource(ReportingSource):
         metas: dict[str, SigMeta] = {}
         if siginfo_paths:
             wanted = {sig for m, flags in zip(matrices, keep) for sig, f in zip(m.col_ids, flags) if f}
-            origin: dict[str, Path] = {}
-            readers = [_read_siginfo(p, wanted, metas, origin, problems) for p in siginfo_paths]
+            in_matrices = {sig for m in matrices for sig in m.col_ids}
+            origin: dict[str, tuple[Path, int]] = {}
+            readers = [_read_siginfo(p, wanted, in_matrices, metas, origin, problems) for p in siginfo_paths]
+            del in_matrices
             if qc_only and not any(r.has_qc for r in readers):
                 raise InputDataError(siginfo_paths[0], "header", "qc_only needs a qc_pass column",
                                      "pass the 2020 siginfo_beta (it has qc_pass), or load without qc_only")
