@@ -31,6 +31,10 @@ Knowledge controls (:mod:`toolkit.train.controls`, passed as ``train(control=…
   use that knowledge;
 * ``labels_shuffled`` for every model: the floor a model reaches without the MoA signal.
 
+Each control row also gets ``<key>.paired_gain`` (mean and ``_sd``): per seed, the real graph's
+compound macro-F1 minus the control's on the same split and training seed. Per preset
+``train.<preset>.seeds`` records how many seeds the figures average.
+
 At the end a markdown table (model x split x preset, mean ± sd of ``compound_macro_f1``, and the
 controls beside the real figures) goes to stderr for the README.
 
@@ -188,6 +192,17 @@ def measure(graph: Any, settings: Any, entry: Entry, seed: int) -> tuple[dict[st
     return out, run
 
 
+def paired_gain(entry: Entry, by_seed: dict[Entry, dict[int, float]]) -> list[tuple[str, float, str]]:
+    """For a control row: the real graph's macro-F1 minus the control's, per seed (the same split
+    and training seed), as ``<key>.paired_gain`` mean and ``_sd`` (empty for a real-graph row)."""
+    if entry.control == "none":
+        return []
+    real = by_seed.get(Entry(entry.model, entry.split, entry.preset), {})
+    control = by_seed.get(entry, {})
+    gains = [real[s] - control[s] for s in sorted(set(real) & set(control))]
+    return common.mean_and_sd(f"{entry.key}.paired_gain", gains, "fraction") if gains else []
+
+
 def summarise(key: str, runs: Sequence[dict[str, float]]) -> list[tuple[str, float, str]]:
     rows: list[tuple[str, float, str]] = []
     for metric in runs[0]:
@@ -253,6 +268,7 @@ def run() -> list[tuple[str, float, str]]:
     results: list[tuple[str, float, str]] = []
     failures: list[str] = []
     start = time.perf_counter()
+    by_seed: dict[Entry, dict[int, float]] = {}  # compound macro-F1 per row and seed
     server = common.server()
     server.start(timeout=300)
     try:
@@ -263,6 +279,7 @@ def run() -> list[tuple[str, float, str]]:
                 sized = False
                 for entry in (e for e in entries if e.preset == preset):
                     runs = []
+                    by_seed[entry] = {}
                     for seed in seeds:
                         try:
                             scores, record = measure(graph, settings, entry, seed)
@@ -271,15 +288,17 @@ def run() -> list[tuple[str, float, str]]:
                             failures.append(f"{entry.key} seed {seed}: {type(exc).__name__}: {exc}")
                             continue
                         runs.append(scores)
+                        by_seed[entry][seed] = scores["compound_macro_f1"]
                         if not sized:
-                            results += [(f"train.{preset}.samples", record.config["samples"], "count"),
+                            results += [(f"train.{preset}.seeds", len(seeds), "count"),
+                                        (f"train.{preset}.samples", record.config["samples"], "count"),
                                         (f"train.{preset}.classes", len(record.config["classes"]), "count")]
                             sized = True
                         logger.info("%s seed %d: compound macro-F1 %.3f top-1 %.3f (%.1f s; %.0f s elapsed)",
                                     entry.key, seed, scores["compound_macro_f1"], scores["compound_top1_accuracy"],
                                     scores["train_s"], time.perf_counter() - start)
                     if runs:
-                        results += summarise(entry.key, runs)
+                        results += summarise(entry.key, runs) + paired_gain(entry, by_seed)
     finally:
         server.stop()
     print(markdown_tables(entries, results), file=sys.stderr, flush=True)

@@ -275,3 +275,106 @@ def test_a_terminated_load_marks_its_run_interrupted_at_once(graph, settings):
     [run] = _load_runs(graph)  # no later load was needed to mark it
     assert run["status"] == "interrupted", err
     assert "SIGTERM" in json.loads(run["metrics"])["error"]
+
+
+# -- targets in any load order --------------------------------------------------------------------
+
+_STRING_FILES = {
+    "9606.protein.links.v12.0.txt": ("protein1 protein2 combined_score\n"
+                                     "9606.ENSP0001 9606.ENSP0002 800\n"
+                                     "9606.ENSP0002 9606.ENSP0003 400\n"
+                                     "9606.ENSP0003 9606.ENSP0004 500\n"
+                                     "9606.ENSP0004 9606.ENSP0005 700\n"),
+    "9606.protein.aliases.v12.0.txt": ("#string_protein_id\talias\tsource\n"
+                                       "9606.ENSP0001\t7157\tEnsembl_HGNC_entrez_id\n"
+                                       "9606.ENSP0002\t4193\tEnsembl_HGNC_entrez_id\n"
+                                       "9606.ENSP0003\t1956\tEnsembl_HGNC_entrez_id\n"
+                                       "9606.ENSP0004\t3065\tEnsembl_HGNC_entrez_id\n"
+                                       "9606.ENSP0004\tHD1\tEnsembl_HGNC_alias_symbol\n"
+                                       "9606.ENSP0004\tSHARED\tEnsembl_HGNC_alias_symbol\n"
+                                       "9606.ENSP0005\t1017\tEnsembl_HGNC_entrez_id\n"
+                                       "9606.ENSP0005\tSHARED\tEnsembl_HGNC_prev_symbol\n"),
+    "9606.protein.info.v12.0.txt": ("#string_protein_id\tpreferred_name\tprotein_size\tannotation\n"
+                                    "9606.ENSP0001\tTP53\t393\tp53\n9606.ENSP0002\tMDM2\t491\tMDM2\n"
+                                    "9606.ENSP0003\tEGFR\t1210\tEGFR\n9606.ENSP0004\tHDAC1\t482\tHDAC1\n"
+                                    "9606.ENSP0005\tCDK2\t298\tCDK2\n"),
+}
+_COMPOUNDS = ("pert_id\tcmap_name\ttarget\tmoa\tcanonical_smiles\tinchi_key\n"
+              "BRD-K00000001\tone\tEGFR\tEGFR inhibitor\t\t\n"
+              "BRD-K00000001\tone\ttp53\tEGFR inhibitor\t\t\n"  # another case: the symbol key matches
+              "BRD-K00000002\ttwo\tHD1|NOPE\tHDAC inhibitor\t\t\n"  # an alias symbol; a symbol no gene has
+              "BRD-K00000003\tthree\tSHARED\t\t\t\n")  # an alias symbol of two genes: never guessed
+
+
+def _order_files(tmp_path):
+    for name, text in _STRING_FILES.items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "compoundinfo_beta.txt").write_text(_COMPOUNDS)
+    return [tmp_path / name for name in _STRING_FILES], [tmp_path / "compoundinfo_beta.txt"]
+
+
+def _targets(graph):
+    with graph.session() as session:
+        return {(r["c"], r["g"]) for r in session.run(
+            "MATCH (c:Compound)-[:TARGETS]->(g:Gene) RETURN c.pert_id AS c, g.entrez_id AS g")}
+
+
+def _unresolved(graph):
+    with graph.session() as session:
+        return {r["c"]: r["u"] for r in session.run(
+            "MATCH (c:Compound) WHERE c.unresolved_targets IS NOT NULL RETURN c.pert_id AS c, "
+            "c.unresolved_targets AS u")}
+
+
+def test_compounds_before_string_get_the_targets_they_get_after_it(graph, settings, tmp_path):
+    from tests.helpers import canonical_dump
+
+    string, compounds = _order_files(tmp_path)
+    want_targets = {("BRD-K00000001", 1956), ("BRD-K00000001", 7157), ("BRD-K00000002", 3065)}
+    want_unresolved = {"BRD-K00000002": ["NOPE"], "BRD-K00000003": ["SHARED"]}
+
+    load(graph, settings, "string", string)
+    after = load(graph, settings, "compounds", compounds)
+    assert after.targets_linked == 0  # resolved while loading: nothing left for the link step
+    assert _targets(graph) == want_targets
+    assert _unresolved(graph) == want_unresolved  # the ambiguous symbol stays as well as the unknown one
+    string_first = canonical_dump(graph)
+
+    graph.delete_everything()
+    early = load(graph, settings, "compounds", compounds)
+    assert early.targets_linked == 0 and _targets(graph) == set()
+    assert _unresolved(graph) == {"BRD-K00000001": ["EGFR", "tp53"], "BRD-K00000002": ["HD1", "NOPE"],
+                                  "BRD-K00000003": ["SHARED"]}
+    late = load(graph, settings, "string", string)
+    assert late.targets_linked == 3  # EGFR, tp53 (by symbol) and HD1 (an alias symbol of one gene)
+    assert "3 target symbols left unresolved by earlier compound loads linked" in late.summary()
+    assert late.metrics()["targets_linked"] == 3
+    assert _targets(graph) == want_targets
+    assert _unresolved(graph) == want_unresolved
+    assert canonical_dump(graph) == string_first  # Run nodes are not part of the dump
+
+    again = load(graph, settings, "string", string)  # nothing left to link: the list is stable
+    assert again.targets_linked == 0 and _unresolved(graph) == want_unresolved
+
+
+def test_a_cli_command_of_any_kind_marks_a_load_left_running_by_a_gone_process(graph, settings, tmp_path):
+    import subprocess
+    import sys
+
+    from toolkit import runs
+    from toolkit.cli import cli
+    from toolkit.load import HOST
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # its pid names no process now
+    run = runs.RunRecord(run_id=runs.new_run_id("load"), kind="load", plugin="string", config={})
+    graph.write(cypher.load("write/start_run"), run_id=run.run_id,
+                props={**run.node_properties(), "host": HOST, "pid": gone.pid})
+    assert [r["status"] for r in _load_runs(graph)] == ["running"]
+
+    result = CliRunner().invoke(cli, ["runs", "--kind", "train"], env=server_env())  # not a load
+    assert result.exit_code == 0, result.output
+    [marked] = _load_runs(graph)
+    assert marked["status"] == "interrupted"
+    found = graph.read(cypher.load("export/run"), run_id=run.run_id)[0]["run"]
+    assert "ended before it finished" in found["error"]

@@ -31,6 +31,11 @@ What a load guarantees:
     signature metadata (signatures);
   - other properties have one source (structures: compounds; ``is_landmark``, z-vectors:
     signatures; ``string_id``: string; GO terms: go).
+  - cross-references a load cannot resolve yet wait in the graph: target symbols of compounds
+    loaded before their genes stay in ``Compound.unresolved_targets``, and every load that writes
+    Gene or Compound nodes ends with :func:`link_unresolved_targets`, which links those the graph
+    now resolves (the summary and the Run's ``targets_linked`` say how many), so compounds then
+    STRING gives the TARGETS that STRING then compounds gives.
 
   The ranks apply to writes through :func:`load`; other writers (and ``toolkit.graph.bulk``) set
   every property they are given. ``tests/test_load_order.py`` loads the four real sources forward,
@@ -79,6 +84,8 @@ PRECEDENCE: dict[tuple[NodeLabel, str], tuple[str, ...]] = {
     (NodeLabel.COMPOUND, "name"): ("compounds", "signatures"),
 }
 
+LINK_TARGETS = "write/link_unresolved_targets"
+LINKS_AFTER = frozenset({NodeLabel.GENE.value, NodeLabel.COMPOUND.value})  # rows of these: link afterwards
 INTERRUPTED = "interrupted"
 HOST = socket.gethostname()
 _ACTIVE: set[str] = set()  # run ids of the loads in progress in this process
@@ -172,6 +179,26 @@ def mark_interrupted_loads(graph: Graph, runs_dir: Path) -> list[str]:
     return marked
 
 
+def link_unresolved_targets(graph: Graph) -> int:
+    """Link the ``Compound.unresolved_targets`` the graph's genes now resolve; the number linked.
+
+    One write transaction (``cypher/write/link_unresolved_targets``: a symbol of exactly one gene,
+    else an alias symbol of exactly one gene; ambiguous and unknown symbols stay on the list).
+    """
+    statement = cypher.load(LINK_TARGETS)
+    params = statement.check({})
+
+    def work(tx: Any) -> int:
+        record = tx.run(statement.text, params).single()
+        return int(record["linked"] or 0) if record is not None else 0
+
+    with graph.session() as session:
+        linked = session.execute_write(work)
+    if linked:
+        logger.info("%d target symbols of earlier compound loads linked to genes of the graph", linked)
+    return linked
+
+
 def start_load_run(graph: Graph, run: runs.RunRecord) -> None:
     props = {**run.node_properties(), "host": HOST, "pid": os.getpid()}
     graph.write(cypher.load("write/start_run"), run_id=run.run_id, props=props)
@@ -215,6 +242,7 @@ class LoadReport:
     read_by_file: dict[str, int] = field(default_factory=dict)
     n_dropped: int = 0
     n_repaired: int = 0
+    targets_linked: int = 0  # Compound.unresolved_targets linked after this load (link_unresolved_targets)
 
     def take(self, source_report: SourceReport) -> None:
         """The read side of ``source_report``: rows read, dropped and repaired (exact) and the lines."""
@@ -232,9 +260,11 @@ class LoadReport:
                     f"imported; {self._problems()}")
         rels = sum(v for k, v in self.counts.rows.items() if k.isupper())
         nodes = sum(v for k, v in self.counts.rows.items() if not k.isupper())
+        linked = (f"; {self.targets_linked} target symbols left unresolved by earlier compound loads linked"
+                  if self.targets_linked else "")
         return (f"{self.source}: {self.status}; {self.rows_read} rows read, {nodes} node rows and {rels} "
                 f"relationship rows written ({self.counts.nodes_created} nodes and "
-                f"{self.counts.relationships_created} relationships new); {self._problems()}")
+                f"{self.counts.relationships_created} relationships new); {self._problems()}{linked}")
 
     def _problems(self) -> str:
         return f"{self.n_dropped} dropped{_reasons(self.dropped_by_reason)}, " \
@@ -251,7 +281,7 @@ class LoadReport:
         return {"rows_read": self.rows_read, "rows_read_by_file": dict(self.read_by_file),
                 "rows_written": dict(self.counts.rows), "nodes_created": self.counts.nodes_created,
                 "relationships_created": self.counts.relationships_created,
-                "dropped": self.n_dropped, "repaired": self.n_repaired,
+                "dropped": self.n_dropped, "repaired": self.n_repaired, "targets_linked": self.targets_linked,
                 "dropped_by_reason": dict(self.dropped_by_reason),
                 "repaired_by_reason": dict(self.repaired_by_reason),
                 "dropped_lines": self.dropped[:MAX_REPORTED], "repaired_lines": self.repaired[:MAX_REPORTED]}
@@ -272,23 +302,47 @@ class LoadTerminated(BaseException):
     """The load process was asked to stop (SIGTERM / SIGHUP): the run is marked before it exits."""
 
 
-@contextmanager
-def _terminate_as_exception() -> Iterator[None]:
-    """While loading, SIGTERM and SIGHUP raise :class:`LoadTerminated` (main thread only), so a
-    killed load marks its run ``interrupted`` at once instead of leaving it ``running``."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+class _Termination:
+    """SIGTERM / SIGHUP during a load (main thread only) become :class:`LoadTerminated`, so a killed
+    load marks its run ``interrupted`` at once instead of leaving it ``running``. A signal that
+    arrives while a batch is being written is held until the write returns: raised inside the
+    driver's I/O it would leave the Bolt connection half-read and the rollback would fail."""
 
-    def handler(signum: int, _frame: object) -> None:
-        raise LoadTerminated(f"terminated by signal {signal.Signals(signum).name}")
+    def __init__(self) -> None:
+        self.pending: Optional[str] = None
+        self.writing = False
 
-    old = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGHUP)}
-    try:
-        yield
-    finally:
-        for sig, previous in old.items():
-            signal.signal(sig, previous)
+    def _handler(self, signum: int, _frame: object) -> None:
+        self.pending = f"terminated by signal {signal.Signals(signum).name}"
+        if not self.writing:
+            self.check()
+
+    def check(self) -> None:
+        """Raise :class:`LoadTerminated` when a signal came in."""
+        if self.pending is not None:
+            raise LoadTerminated(self.pending)
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        """Hold signals while the block runs; raise a held one after it."""
+        self.writing = True
+        try:
+            yield
+        finally:
+            self.writing = False
+        self.check()
+
+    @contextmanager
+    def installed(self) -> Iterator["_Termination"]:
+        if threading.current_thread() is not threading.main_thread():
+            yield self
+            return
+        old = {sig: signal.signal(sig, self._handler) for sig in (signal.SIGTERM, signal.SIGHUP)}
+        try:
+            yield self
+        finally:
+            for sig, previous in old.items():
+                signal.signal(sig, previous)
 
 
 def load(graph: Graph, settings: Settings, source_name: str, paths: Sequence[Path],
@@ -327,11 +381,15 @@ def load(graph: Graph, settings: Settings, source_name: str, paths: Sequence[Pat
     _ACTIVE.add(run.run_id)
     bar = progress_bars.for_load([Path(p) for p in paths], f"load {source_name}") if progress else None
     try:
-        with _terminate_as_exception(), progress_bars.tracking(bar):
+        with _Termination().installed() as termination, progress_bars.tracking(bar):
             for batch in source.read([Path(p) for p in paths], options, source_report):
-                writer.write(moa_names.apply(batch))
-                written += 1
+                with termination.write():
+                    writer.write(moa_names.apply(batch))
+                    written += 1
                 progress_bars.records_done(source_report.rows_read)
+            if LINKS_AFTER & {name for name, n in writer.counts.rows.items() if n}:
+                with termination.write():
+                    report.targets_linked = link_unresolved_targets(graph)
         done = run.with_result("completed", metrics())
         runs.finish(graph, done)
         runs.write_manifest(settings.runs_dir, done)

@@ -137,7 +137,9 @@ def test_clue_rows_are_merged_per_compound(tmp_path):
         {"entrez_id": 3065, "symbol": "HDAC1"},
         {"entrez_id": 3066, "symbol": "HDAC2"}]
     assert report.dropped == [f"{path}: line 4: target symbol 'HDAC9X' is not in the gene table or among the "
-                              "graph's genes; TARGETS not loaded"]
+                              "graph's genes; TARGETS not loaded (kept in Compound.unresolved_targets: linked "
+                              "when a later load brings the gene)"]
+    assert vor["unresolved_targets"] == ["HDAC9X"]  # linked by a later load that brings the gene
 
 
 def test_functional_groups_and_scaffolds(tmp_path):
@@ -416,3 +418,21 @@ def test_label_key_and_preferred_label():
     assert preferred_label(spellings) == preferred_label(spellings[::-1]) == "EGFR inhibitor"
     assert preferred_label(["Melatonin receptor agonist", "melatonin receptor agonist"]) == "melatonin receptor agonist"
     assert preferred_label(["Pi3k inhibitor", "PI3K inhibitor"]) == "PI3K inhibitor"
+
+
+def test_rows_that_are_not_compounds_count_as_rows(tmp_path):
+    path = write(tmp_path / "pert_info.txt", tsv(
+        ("pert_id", "pert_iname", "pert_type", "canonical_smiles", "inchi_key"),
+        ("BRD-K81418486", "vorinostat", "trt_cp", VORINOSTAT, "-666"),
+        *[(f"TRCN000000000{i}", f"G{i}", "trt_sh", "-666", "-666") for i in range(3)],
+        ("ccsbBroad304_1", "ORF", "trt_oe", "-666", "-666")))
+    _, report = run(CompoundsSource(), [path])
+    assert report.dropped == [f"{path}: pert_type: 4 rows are not compounds (trt_oe 1, trt_sh 3)"]
+    assert report.dropped_by_reason == {"not compounds": 4}  # one line, four rows
+
+
+def test_a_table_without_smiles_column_counts_its_rows(tmp_path):
+    path = write(tmp_path / "pert_info.txt", tsv(("pert_id", "pert_iname"), ("BRD-K00000001", "a"),
+                                                 ("BRD-K00000002", "b"), ("BRD-K00000002", "b")))
+    _, report = run(CompoundsSource(), [path])
+    assert report.dropped_by_reason == {"no SMILES column": 3} and len(report.dropped) == 1

@@ -453,3 +453,30 @@ def test_uniprot_rows_without_any_mapping_stop_with_what_to_load(tmp_path):
     message = str(err.value)
     assert message.startswith(f"{path}: line 3 (UniProtKB:P04637): nothing maps UniProtKB ids to Entrez ids")
     assert "load STRING with its aliases file first" in message and "\n" not in message
+
+
+def test_obo_cut_mid_line_is_an_error_though_the_last_stanza_looks_complete(tmp_path):
+    text = OBO.split("[Term]\nid: GO:9900005")[0].rstrip("\n")  # ends "relationship: regulates GO:9900002"
+    cut = obo(tmp_path, text[: text.index("name: big process") + len("name: big pro")], name="cut.obo")
+    with pytest.raises(InputDataError) as err:
+        run(GeneOntologySource(), [cut])
+    assert str(err.value).startswith(f"{cut}: line 25: the [Term] stanza GO:9900004 ends the file at line 27 "
+                                     "without a line break: the file is cut mid-stanza; fix: ")
+    batches, report = run(GeneOntologySource(), [cut], lenient=True)
+    # the dropped term was GO:9900003's part_of parent: that edge goes too
+    assert report.dropped_by_reason == {"incomplete stanza": 1, "undefined parent": 1}
+    assert sorted(n["go_id"] for n in nodes(batches, NodeLabel.GO_TERM)) == ["GO:9900001", "GO:9900002", "GO:9900003"]
+    complete = obo(tmp_path, text + "\n", name="complete.obo")  # the same stanzas, ended: fine
+    assert "GO:9900004" in {n["go_id"] for n in nodes(run(GeneOntologySource(), [complete])[0], NodeLabel.GO_TERM)}
+
+
+def test_gaf_cut_in_its_last_line_is_an_error(tmp_path):
+    onto = obo(tmp_path)
+    full = gaf(tmp_path, ("NCBIGene", 7157, "TP53", "involved_in", "GO:9900003", "IDA"),
+               ("NCBIGene", 4193, "MDM2", "involved_in", "GO:9900004", "IDA"))
+    cut = write(tmp_path / "cut.gaf", full.read_text().rstrip("\n")[:-1])  # the last column's last byte is gone
+    with pytest.raises(InputDataError, match=f"{cut}: line 4: the file ends in the middle of this line"):
+        run(GeneOntologySource(), [onto, cut])
+    batches, report = run(GeneOntologySource(), [onto, cut], lenient=True)
+    assert report.dropped_by_reason["cut last line"] == 1
+    assert [r["start"] for r in rels(batches, RelType.ANNOTATED_WITH)] == [7157]

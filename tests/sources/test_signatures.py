@@ -455,3 +455,25 @@ def test_registers_itself():
     registered = []
     signatures_module.kgtool_register_sources(register=registered.append)
     assert [s.name for s in registered] == ["signatures"]
+
+
+def test_a_gctx_without_columns_is_an_error_and_under_lenient_0_records(tmp_path):
+    empty = write_gctx(tmp_path / "level5.gctx", ROWS, [], np.zeros((0, len(ROWS)), dtype=np.float32))
+    paths = [empty, siginfo(tmp_path), geneinfo(tmp_path)]
+    with pytest.raises(InputDataError) as err:
+        run(SignaturesSource(), paths)
+    assert str(err.value).startswith(f"{empty}: columns: 0 signatures: the matrix has no columns (5 rows); fix: ")
+    batches, report = run(SignaturesSource(), paths, lenient=True)
+    assert batches == []  # not even the genes
+    assert report.dropped_by_reason == {"0 records": 1}
+    assert report.dropped == [f"{empty}: file: 0 signatures: the matrix has no columns (5 rows) (0 records); "
+                              "nothing loaded from it (lenient)"]
+
+
+def test_aggregate_drops_count_rows(tmp_path):
+    sigs = [*SIGS, *[(f"Q{i}", "BRD-K95435023", "gefitinib", "trt_cp", "PC3", "-666", "-666", "-666", "-666",
+                      "10 uM", "6 h", 0) for i in range(3)]]
+    gctx = write_gctx(tmp_path / "level5.gctx", ROWS, [s[0] for s in sigs], matrix_values(len(sigs)))
+    _, report = run(SignaturesSource(), [gctx, siginfo(tmp_path, sigs), geneinfo(tmp_path)], qc_only=True)
+    assert report.dropped_by_reason == {"qc_only": 4}  # one report line, four signatures
+    assert report.n_dropped == 4 and len(report.dropped) == 1

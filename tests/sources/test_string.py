@@ -310,3 +310,14 @@ def test_tab_line_in_space_separated_links_is_an_error_and_writes_nothing(graph,
     report = load(graph, settings, "string", [links, aliases], LoadOptions(lenient=True))
     assert report.dropped_by_reason["tab in a space-separated file"] == 1
     assert graph_counts(graph)[("rel", "INTERACTS_WITH")] == 1
+
+
+def test_string_links_cut_in_their_last_line_are_an_error(tmp_path):
+    cut = write(tmp_path / "9606.protein.links.v12.0.txt", "protein1 protein2 combined_score\n"
+                "9606.ENSP0001 9606.ENSP0002 800\n9606.ENSP0001 9606.ENSP0003 30")  # 300 cut to "30"
+    aliases = write(tmp_path / "9606.protein.aliases.v12.0.txt", ALIASES)
+    with pytest.raises(InputDataError, match=f"{cut}: line 3: the file ends in the middle of this line"):
+        run(StringSource(), [cut, aliases])
+    batches, report = run(StringSource(), [cut, aliases], lenient=True)
+    assert report.dropped_by_reason["cut last line"] == 1
+    assert rels(batches, RelType.INTERACTS_WITH) == [{"start": 4193, "end": 7157, "props": {"score": 800}}]

@@ -164,3 +164,35 @@ def test_corrupt_gzip_crc(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(InputDataError, match="cannot be opened"):
         list(iter_lines(tmp_path / "nope.tsv"))
+
+
+def test_a_last_line_without_line_break_is_a_cut_file_where_lines_must_be_complete(tmp_path):
+    path = write(tmp_path / "t.tsv", "a\tb\n1\t2\n3\t40")  # "40" may be the start of "400"
+    assert [r.fields for r in DelimitedFile(path, problems()).rows()] == [["1", "2"], ["3", "40"]]  # other tables
+    with pytest.raises(InputDataError) as err:
+        list(DelimitedFile(path, problems(), complete_lines=True).rows())
+    assert str(err.value).startswith(f"{path}: line 3: the file ends in the middle of this line (no final line "
+                                     "break): it is cut; fix: ")
+    p = problems(lenient=True)
+    assert [r.fields for r in DelimitedFile(path, p, complete_lines=True).rows()] == [["1", "2"]]
+    assert p.report.dropped_by_reason == {"cut last line": 1}
+    assert p.report.dropped[0].startswith(f"{path}: line 3: the file ends in the middle of this line")
+    complete = write(tmp_path / "ok.tsv", "a\tb\n1\t2\n3\t400\n")
+    assert len(list(DelimitedFile(complete, problems(), complete_lines=True).rows())) == 2
+    gz = write(tmp_path / "t.tsv.gz", "a\tb\n1\t2\n3\t40", gz=True)  # the same inside gzip
+    with pytest.raises(InputDataError, match="line 3: the file ends in the middle of this line"):
+        list(DelimitedFile(gz, problems(), complete_lines=True).rows())
+
+
+def test_a_header_only_file_is_an_error_and_under_lenient_a_warning_and_0_records(tmp_path, caplog):
+    path = write(tmp_path / "t.tsv", "a\tb\n")
+    with pytest.raises(InputDataError) as err:
+        list(DelimitedFile(path, problems()).rows())
+    assert str(err.value).startswith(f"{path}: file: a header but no data rows (0 records)")
+    p = problems(lenient=True)
+    with caplog.at_level("WARNING"):
+        assert list(DelimitedFile(path, p).rows()) == []
+    assert p.report.dropped == [f"{path}: file: a header but no data rows (0 records); nothing loaded from it "
+                                "(lenient)"]
+    assert p.report.dropped_by_reason == {"0 records": 1}
+    assert any(str(path) in r.getMessage() and "0 records" in r.getMessage() for r in caplog.records)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any, Sequence
 
 import click
@@ -10,10 +11,26 @@ import click
 from toolkit.graph.db import Graph, connect
 from toolkit.settings import Settings
 
+logger = logging.getLogger(__name__)
+
 
 def open_graph(ctx: click.Context) -> Graph:
+    """Connect to the graph of the command's settings.
+
+    Every command that opens the graph first marks the load runs a killed or disconnected load
+    left ``running`` (:func:`toolkit.load.mark_interrupted_loads`), so such a run is marked on
+    the next command of any kind, not only the next load. Failing to mark them (a read-only user,
+    say) is a warning: it never stops the command.
+    """
+    from toolkit.load import mark_interrupted_loads
+
     settings: Settings = ctx.find_root().obj
-    return connect(settings)
+    graph = connect(settings)
+    try:
+        mark_interrupted_loads(graph, settings.runs_dir)
+    except Exception as exc:  # noqa: BLE001 - bookkeeping must not stop a query or a load
+        logger.warning("could not mark interrupted load runs: %s", " ".join(str(exc).split()))
+    return graph
 
 
 def parse_params(pairs: Sequence[str]) -> dict[str, Any]:

@@ -5,7 +5,8 @@ Metric names (all floats; ``*_random`` = the same measure for random gene rankin
 * faithfulness: ``deletion_auc``/``_random``, ``insertion_auc``/``_random``; robustness:
   ``infidelity``, ``sensitivity_max``.
 * stability. ``retrained_top20_overlap`` and ``retrained_spearman``: the same explainer on models
-  retrained with other seeds (``--retrain-seeds``; the stability figure that matters).
+  retrained with other seeds on 80 % of the training compounds (``--retrain-seeds``; the
+  stability figure that matters; the subsample keeps it from being 1.0 for deterministic fits).
   ``seed_top20_overlap`` and ``seed_spearman``: explainer seeds on the same model, measured only
   for explainers with ``deterministic = False`` (sampled baselines, learned masks); for a
   deterministic explainer (Integrated Gradients with its fixed baseline, DeepLift, feature

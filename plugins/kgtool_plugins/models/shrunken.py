@@ -86,7 +86,8 @@ def neighbourhoods(d: np.ndarray, walk: np.ndarray, seeds: int = SEEDS, size: in
             continue
         top = np.argsort(-np.abs(d[k]), kind="stable")[:seeds]
         visits = walk[:, top].sum(axis=1)
-        keep[k, np.argsort(-visits, kind="stable")[:size]] = True
+        best = np.argsort(-visits, kind="stable")[:size]
+        keep[k, best[visits[best] > 0]] = True  # a gene the walk never reaches is not a neighbour
     return keep
 
 

@@ -65,4 +65,4 @@ def no_structure(path: Path, columns: Sequence[str], inchikey_column: Optional[s
     text = (f"no SMILES column ({' / '.join(SMILES_COLUMNS)}; found {', '.join(columns[:8])}): the compounds of "
             f"its {n_rows} rows load without structure (smiles, inchikey, scaffold){unused}")
     logger.warning("%s: %s", path, text)
-    problems.drop(path, "header", text, kind="no SMILES column")
+    problems.drop(path, "header", text, kind="no SMILES column", rows=n_rows)

@@ -91,5 +91,5 @@ class _ProteinAliases:
                 what = ("UniProt accessions name proteins of several genes; each stays on all of them (a GO "
                         "load reports rows with them as ambiguous)" if kind == "uniprot_ids" else
                         "UniProt entry names name proteins of several genes; not stored (ambiguous)")
-                problems.repair(self.path, "aliases", f"{n} {what}", kind=f"shared {kind}")
+                problems.repair(self.path, "aliases", f"{n} {what}", kind=f"shared {kind}", rows=n)
         return out

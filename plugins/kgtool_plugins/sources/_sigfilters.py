@@ -98,4 +98,4 @@ def apply_filters(path: Path, col_ids: Sequence[str], flags: list[bool], metas: 
                 rejected += 1
         if rejected:
             problems.drop(path, f.option, f"{rejected} signatures without {f.rule()} skipped ({f.option})",
-                          kind=f.option)
+                          kind=f.option, rows=rejected)

@@ -65,11 +65,14 @@ def iter_lines(
     *,
     fallback_encoding: Optional[str] = None,
     on_fallback: Optional[Callable[[int], None]] = None,
+    on_unterminated: Optional[Callable[[int], None]] = None,
 ) -> Iterator[tuple[int, str]]:
     """Yield ``(line number, text without the line break)`` for each line of ``path``.
 
     UTF-8 is required unless ``fallback_encoding`` is given: then a line that is not UTF-8 is
-    decoded with it and ``on_fallback(line_no)`` is called.
+    decoded with it and ``on_fallback(line_no)`` is called. ``on_unterminated(line_no)`` is called
+    (before that line is yielded) when the file's last line has text but no line break: a file
+    cut mid-line, for formats whose writers end every line (see :data:`CUT_LINE`).
     """
     path = Path(path)
     gz = file_magic(path, 2) == GZIP_MAGIC
@@ -96,6 +99,8 @@ def iter_lines(
                         on_fallback(line_no)
                 if line_no == 1 and text.startswith("\ufeff"):
                     text = text[1:]
+                if on_unterminated is not None and not raw.endswith(b"\n") and text.strip():
+                    on_unterminated(line_no)
                 yield line_no, text.rstrip("\r\n")
             progress.file_position(path, raw_file.tell())
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
@@ -108,6 +113,10 @@ def iter_lines(
     except OSError as exc:
         raise InputDataError(path, f"line {line_no + 1}", f"cannot be read ({one_line(exc)})",
                              "check the file and the disk") from None
+
+
+CUT_LINE = "the file ends in the middle of this line (no final line break): it is cut"
+CUT_LINE_FIX = ("download or copy the file again (if it is complete, end its last line with a line break)")
 
 
 class TextLines:
@@ -190,6 +199,13 @@ class Problems:
         table = self._tables.get(str(path))
         if table is not None:
             table.dropped_record(one_line(record))
+
+    def empty(self, path: Path, what: str) -> None:
+        """A file without records under ``lenient``: a warning and one report line, kind ``0 records``
+        (strict loads raise instead; every source treats an empty input this way)."""
+        text = f"{one_line(what)} (0 records); nothing loaded from it (lenient)"
+        logger.warning("%s: %s", path, text)
+        self.drop(path, "file", text, kind="0 records")
 
     def repair(self, path: Path, record: object, what: str, *, kind: Optional[str] = None, rows: int = 1) -> None:
         """A record that was loaded after a documented repair."""
@@ -286,6 +302,10 @@ class DelimitedFile:
     Values are taken verbatim (quotes included), except with ``unquote=True``, for files written
     by spreadsheet exports that quote a field containing a comma: a field that starts and ends
     with ``"`` loses those quotes and ``""`` inside it becomes ``"``.
+
+    ``complete_lines=True`` (machine-written formats: GAF, STRING links) makes a last data line
+    without a line break an error (lenient: dropped and reported): the file was cut there, and a
+    line cut inside its last value still has the right number of columns.
     """
 
     def __init__(
@@ -298,15 +318,18 @@ class DelimitedFile:
         skip_prefixes: tuple[str, ...] = ("!",),
         fallback_encoding: Optional[str] = None,
         unquote: bool = False,
+        complete_lines: bool = False,
     ) -> None:
         self.path = Path(path)
         self._problems = problems
+        self._cut_line: Optional[int] = None
         self._unquote = unquote
         self._sep = sep
         self._skip = skip_prefixes
         self._headerless = names is not None
         self._fallback = fallback_encoding
-        self._lines = iter_lines(self.path, fallback_encoding=fallback_encoding, on_fallback=self._note_fallback)
+        self._lines = iter_lines(self.path, fallback_encoding=fallback_encoding, on_fallback=self._note_fallback,
+                                 on_unterminated=self._note_cut if complete_lines else None)
         if names is not None:
             self.columns = tuple(names)
         else:
@@ -314,6 +337,9 @@ class DelimitedFile:
         self._index: dict[str, int] = {}
         for i, name in enumerate(self.columns):
             self._index.setdefault(name, i)
+
+    def _note_cut(self, line_no: int) -> None:
+        self._cut_line = line_no
 
     def _note_fallback(self, line_no: int) -> None:
         self._problems.repair(self.path, f"line {line_no}", f"not UTF-8; decoded as {self._fallback}",
@@ -358,7 +384,8 @@ class DelimitedFile:
 
         When the rows are exhausted, a file without data rows, or whose every data row was
         dropped (by this reader or by the source while the row was being read), is an error:
-        a load that keeps nothing of a file must not look complete.
+        a load that keeps nothing of a file must not look complete. Under ``lenient`` a file
+        without data rows is a warning and a report line instead (:meth:`Problems.empty`).
         """
         ncols = len(self.columns)
         sep_name = "tab" if self._sep == "\t" else "whitespace" if self._sep is None else repr(self._sep)
@@ -373,6 +400,9 @@ class DelimitedFile:
             fields = self._split(text)
             table.lines += 1
             table.current = f"line {line_no}"
+            if line_no == self._cut_line:
+                self._problems.bad(self.path, f"line {line_no}", CUT_LINE, CUT_LINE_FIX, kind="cut last line")
+                continue
             if len(fields) != ncols:
                 self._problems.bad(
                     self.path,
@@ -391,6 +421,9 @@ class DelimitedFile:
     def _check_kept(self, table: _TableRows) -> None:
         if table.lines == 0:
             what = "no data lines" if self._headerless else "a header but no data rows"
+            if self._problems.lenient:
+                self._problems.empty(self.path, what)
+                return
             raise InputDataError(self.path, "file", f"{what} (0 records)",
                                  "check that the file is complete and is the one meant")
         if table.dropped >= table.lines:

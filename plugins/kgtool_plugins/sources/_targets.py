@@ -11,8 +11,16 @@ rule that applies:
 3. through the graph genes' ``alias_symbols`` (where a source stored them), reported as repaired.
 
 A symbol that names two or more genes at the first rule that finds it is ambiguous: reported,
-never guessed. Unresolved and ambiguous symbols are dropped with one report line each (the lines
-are capped, the counts per reason exact), and one log line gives the totals.
+never guessed. Unresolved and ambiguous symbols get no TARGETS, with one report line each (the
+lines are capped, the counts per reason exact), and one log line gives the totals.
+
+Loads work in any order: the symbols a compound could not link (unresolved and ambiguous) stay on
+the node as ``Compound.unresolved_targets`` (sorted, as written), and after every load that writes
+Gene or Compound nodes :func:`toolkit.load.load` runs ``cypher/write/link_unresolved_targets``
+(:func:`toolkit.load.link_unresolved_targets`), which links those
+the graph's genes now resolve by rules 2 and 3 (one gene, never a guess) and takes them off the
+list (an emptied list is removed). Compounds loaded before STRING thus get the TARGETS they get
+when loaded after it.
 """
 
 from __future__ import annotations
@@ -71,12 +79,14 @@ class Resolved:
     via_alias: int
     unresolved: int
     ambiguous: int
+    not_linked: frozenset[str] = frozenset()  # the unresolved and ambiguous symbols (as written)
 
 
 def resolve(symbols: Sequence[str], table: Optional[GeneTable], graph: GraphGenes,
             seen: Mapping[str, tuple[Path, str]], problems: Problems) -> Resolved:
     """Resolve ``symbols`` (as written; ``seen`` says where each first appears) by the rules above."""
     ids: dict[str, int] = {}
+    not_linked: set[str] = set()
     tally = {"table": 0, "graph": 0, "alias": 0, "unresolved": 0, "ambiguous": 0}
     for sym in symbols:
         key = symbol_key(sym)
@@ -94,15 +104,20 @@ def resolve(symbols: Sequence[str], table: Optional[GeneTable], graph: GraphGene
                 break
             if found:
                 tally["ambiguous"] += 1
+                not_linked.add(sym)
                 problems.drop(*where, f"target symbol {sym!r} is ambiguous in {name} (Entrez ids "
-                              f"{', '.join(map(str, sorted(found)))}); TARGETS not loaded", kind="ambiguous target")
+                              f"{', '.join(map(str, sorted(found)))}); TARGETS not loaded (kept in "
+                              "Compound.unresolved_targets)", kind="ambiguous target")
                 break
         else:
             tally["unresolved"] += 1
+            not_linked.add(sym)
             where_looked = "in the gene table or" if table else "(no gene table passed) or"
             problems.drop(*where, f"target symbol {sym!r} is not {where_looked} among the graph's genes; "
-                          "TARGETS not loaded", kind="unresolved target")
-    result = Resolved(ids, tally["table"], tally["graph"], tally["alias"], tally["unresolved"], tally["ambiguous"])
+                          "TARGETS not loaded (kept in Compound.unresolved_targets: linked when a later load "
+                          "brings the gene)", kind="unresolved target")
+    result = Resolved(ids, tally["table"], tally["graph"], tally["alias"], tally["unresolved"], tally["ambiguous"],
+                      frozenset(not_linked))
     logger.info("targets: %d symbols: %d linked (%d through the gene table, %d through the graph's symbols, %d "
                 "through alias symbols), %d unresolved, %d ambiguous", len(symbols), len(ids), result.via_table,
                 result.via_graph, result.via_alias, result.unresolved, result.ambiguous)

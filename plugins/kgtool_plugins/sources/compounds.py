@@ -18,7 +18,8 @@ Inputs, told apart by their header (gzip or not):
 * gene tables (CLUE ``geneinfo_beta`` ``gene_id gene_symbol``, LINCS ``gene_info`` or the
   landmark list ``pr_gene_id pr_gene_symbol``) to turn target symbols into Entrez ids. Symbols a
   table lacks (or all, without one) are resolved against the genes already in the graph, by
-  symbol, then alias symbol (:mod:`._targets`); the rest are reported and get no TARGETS.
+  symbol, then alias symbol (:mod:`._targets`); the rest are reported, get no TARGETS and stay on
+  the node as ``unresolved_targets``, linked by a later load that brings their genes.
 
 MoA and target cells are split on ``|`` (signatureSearch's ``MOA`` column also on ``;``; never on
 ``,``, which real MoA names hold: ``indoleamine 2,3-dioxygenase inhibitor``). The tables spell one
@@ -39,7 +40,8 @@ name is stored byte-exact, spaces included; only ids and SMILES are stripped to 
 ``THB``/``TLB`` ring-bond hints) are cut off, keeping the plain SMILES, and reported as repaired.
 
 RDKit parses each SMILES once: Compound ``{pert_id, name, smiles (RDKit canonical), inchikey
-(computed, else the file's), scaffold (Murcko scaffold SMILES, "" for a molecule without rings)}``.
+(computed, else the file's), scaffold (Murcko scaffold SMILES, "" for a molecule without rings),
+unresolved_targets (target symbols not linked yet, where there are any)}``.
 The three structure fields are written together, from one SMILES, or not at all: a compound
 without a usable SMILES (none, ``restricted``, invalid, or no SMILES column) gets none of them, so
 its file's ``inchi_key`` is not stored either, and a load on top of an existing graph never leaves
@@ -103,7 +105,6 @@ from ._tables import (
     GeneTable,
     Problems,
     ReportingSource,
-    Row,
     clean,
     is_compound_pert_type,
     is_gene_table,
@@ -204,17 +205,6 @@ def _open_table(path: Path, hub_style: bool, problems: Problems) -> DelimitedFil
     return DelimitedFile(path, problems)
 
 
-def _rows(table: DelimitedFile, problems: Problems) -> Iterator[Row]:
-    """The table's rows; under ``lenient`` a table without data rows is a report line, not an error."""
-    try:
-        yield from table.rows()
-    except InputDataError as exc:
-        if not (problems.lenient and exc.record == "file" and problems.table(table.path).lines == 0):
-            raise
-        logger.warning("%s: %s; nothing loaded from it (lenient)", table.path, exc.problem)
-        problems.drop(table.path, "file", f"{exc.problem}; nothing loaded from it (lenient)", kind="0 records")
-
-
 def _moa_seps(column: Optional[str]) -> str:
     """MoA lists: CLUE and the Hub separate with "|"; signatureSearch's ``MOA`` column with "; "."""
     return "|;" if column == "MOA" else "|"
@@ -275,7 +265,7 @@ class CompoundsSource(ReportingSource):
         type_col = table.column("pert_type", required=False)
         skipped_types: dict[str, int] = defaultdict(int)
         n_rows = 0
-        for row in _rows(table, problems):
+        for row in table.rows():
             n_rows += 1
             if type_col and not is_compound_pert_type(row.get(type_col)):
                 skipped_types[row.get(type_col) or "(empty)"] += 1
@@ -309,7 +299,8 @@ class CompoundsSource(ReportingSource):
         if skipped_types:
             total = sum(skipped_types.values())
             kinds = ", ".join(f"{k} {v}" for k, v in sorted(skipped_types.items()))
-            problems.drop(path, "pert_type", f"{total} rows are not compounds ({kinds})", kind="not compounds")
+            problems.drop(path, "pert_type", f"{total} rows are not compounds ({kinds})", kind="not compounds",
+                          rows=total)
 
     @staticmethod
     def _read_name_table(path: Path, hub_style: bool, by_name: dict[str, _Annotation],
@@ -318,7 +309,7 @@ class CompoundsSource(ReportingSource):
         name_col = table.column(*NAME_COLUMNS)
         moa_col = table.column(*MOA_COLUMNS, required=False)
         target_col = table.column(*TARGET_COLUMNS, required=False)
-        for row in _rows(table, problems):
+        for row in table.rows():
             name = row.get(name_col)
             if name in MISSING:
                 problems.bad(path, row.record, f"empty {name_col}", f"give every row a {name_col}", kind="empty name")
@@ -360,7 +351,7 @@ class CompoundsSource(ReportingSource):
         graph_genes = GraphGenes()
         symbols = sorted({t for c in compounds.values() for t in c.targets})  # as written (for the report)
         yield from graph_genes.lookups(sorted({symbol_key(s) for s in symbols}))
-        targets = self._resolve_targets(compounds, symbols, genes, graph_genes, target_seen, problems)
+        targets, not_linked = self._resolve_targets(compounds, symbols, genes, graph_genes, target_seen, problems)
 
         structures: dict[str, Structure] = {}
         compound_rows = []
@@ -376,7 +367,7 @@ class CompoundsSource(ReportingSource):
                     problems.repair(*comp.smiles_at, f"SMILES of {pid}: CXSMILES extension "
                                     f"{'|' + comp.smiles.split(' |', 1)[1]!r} not readable by RDKit; ignored",
                                     kind="CXSMILES extension")
-            row = {"pert_id": pid, "name": comp.name or None}
+            row = {"pert_id": pid, "name": comp.name or None, "unresolved_targets": not_linked.get(pid)}
             if struct is not None:  # the structure fields together, from one SMILES, or none of them
                 row.update(smiles=struct.smiles, inchikey=struct.inchikey or comp.inchikey, scaffold=struct.scaffold)
             compound_rows.append(clean(row))
@@ -430,17 +421,22 @@ class CompoundsSource(ReportingSource):
     @staticmethod
     def _resolve_targets(compounds: dict[str, _Compound], symbols: list[str], genes: Optional[GeneTable],
                          graph_genes: GraphGenes, target_seen: dict[str, tuple[Path, str]],
-                         problems: Problems) -> dict[str, set[int]]:
-        """Entrez ids of each compound's targets (see :mod:`._targets` for the rules)."""
+                         problems: Problems) -> tuple[dict[str, set[int]], dict[str, list[str]]]:
+        """Entrez ids of each compound's targets (see :mod:`._targets` for the rules), and per
+        compound the sorted symbols that could not be linked (``Compound.unresolved_targets``)."""
         if not symbols:
-            return {}
-        resolved = resolve(symbols, genes, graph_genes, target_seen, problems).ids
+            return {}, {}
+        result = resolve(symbols, genes, graph_genes, target_seen, problems)
         out: dict[str, set[int]] = {}
+        not_linked: dict[str, list[str]] = {}
         for pid, comp in compounds.items():
-            ids = {resolved[t] for t in comp.targets if t in resolved}
+            ids = {result.ids[t] for t in comp.targets if t in result.ids}
             if ids:
                 out[pid] = ids
-        return out
+            rest = sorted(t for t in comp.targets if t in result.not_linked)
+            if rest:
+                not_linked[pid] = rest
+        return out, not_linked
 
 
 def _moa_names(compounds: dict[str, _Compound]) -> dict[str, str]:

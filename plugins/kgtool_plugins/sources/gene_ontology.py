@@ -4,9 +4,10 @@ Paths may mix kinds, told apart by name and first line:
 
 * the ontology, OBO 1.2 (``.obo`` or ``.obo.gz``, or a first line ``format-version:``), parsed with
   ``obonet`` (pronto rejects the real go-basic file). Exactly one per load. Each stanza is checked
-  first: a [Term] without ``id:`` or ``name:`` (as a file cut mid-stanza ends) and an id defined
-  twice are errors naming the file and the stanza's line (``lenient``: the stanza is dropped, the
-  first definition of an id kept, and reported); definitions are never merged.
+  first: a [Term] without ``id:`` or ``name:`` (as a file cut mid-stanza ends), a last stanza whose
+  last line has no line break (a file cut mid-line: ``name: big pro``) and an id defined twice are
+  errors naming the file and the stanza's line (``lenient``: the stanza is dropped, the first
+  definition of an id kept, and reported); definitions are never merged.
 * GAF 2.1/2.2 annotation files (first line ``!gaf-version: 2.x``; 17 tab-separated columns; a file
   without that line is read as GAF 2.2 and reported). Rows of DB ``NCBIGene`` give the Entrez id
   in column 2; ``UniProtKB`` (as EBI's ``goa_human.gaf.gz``), ``Ensembl`` and ``HGNC`` ids are mapped
@@ -18,7 +19,8 @@ Paths may mix kinds, told apart by name and first line:
   anything, saying what to load first. The graph is asked once, through a ``LookupBatch`` yielded
   before the first such row. The report gets one exact count line per file (rows read, on Entrez
   ids, mapped, unmapped, ambiguous); a file whose rows are all dropped is an error. An evidence code that is
-  not one of GO's (:data:`GO_EVIDENCE_CODES`) is an error (``lenient``: the row is dropped).
+  not one of GO's (:data:`GO_EVIDENCE_CODES`) is an error (``lenient``: the row is dropped). A last
+  line without a line break (a cut file) is an error too (``lenient``: dropped and reported).
 * long gene→GO tables: ``entrez_gene_id`` (or ``gene_id``/``GeneID``), ``go_id`` (or ``GO_ID``),
   optional ``gene_symbol``, ``evidence``/``Evidence``/``annotation_type``, ``qualifier`` (NCBI's
   ``gene2go`` fits);
@@ -189,6 +191,7 @@ class CheckedObo:
     def __init__(self, path: Path, problems: Problems) -> None:
         self.path, self.problems = path, problems
         self._seen: dict[tuple[str, str], int] = {}
+        self._cut_line: Optional[int] = None  # the last line, when it has no line break (a cut file)
 
     def __enter__(self) -> CheckedObo:
         return self
@@ -199,7 +202,7 @@ class CheckedObo:
     def __iter__(self) -> Iterator[str]:
         stanza: Optional[_Stanza] = None
         header: list[str] = []
-        for line_no, text in iter_lines(self.path):
+        for line_no, text in iter_lines(self.path, on_unterminated=self._note_cut):
             if text.startswith("[") and text.rstrip().endswith("]"):
                 if stanza is not None:
                     yield from self._checked(stanza, at_end=False)
@@ -216,6 +219,9 @@ class CheckedObo:
         else:
             yield from self._checked(stanza, at_end=True)
 
+    def _note_cut(self, line_no: int) -> None:
+        self._cut_line = line_no
+
     def _checked(self, stanza: _Stanza, at_end: bool) -> Iterator[str]:
         missing = [tag for tag, value in (("id", stanza.id), ("name", stanza.name))
                    if not value and (tag == "id" or stanza.kind == "[Term]")]
@@ -226,6 +232,17 @@ class CheckedObo:
                 what += " and ends the file: the file is cut mid-stanza"
             self.problems.bad(self.path, record, what,
                               "download the ontology again (or complete the stanza)", kind="incomplete stanza")
+            return
+        if at_end and self._cut_line is not None:
+            # OBO writers end every line: a last line without a line break is where the file was cut
+            # (a stanza that looks complete: "name: big pro" is a name), so the stanza is not trusted
+            self.problems.bad(
+                self.path, record,
+                f"the {stanza.kind} stanza{' ' + stanza.id if stanza.id else ''} ends the file at line "
+                f"{self._cut_line} without a line break: the file is cut mid-stanza",
+                "download the ontology again (if the file is complete, end its last line with a line break)",
+                kind="incomplete stanza",
+            )
             return
         if stanza.id:
             first = self._seen.setdefault((stanza.kind, stanza.id), stanza.line)
@@ -389,7 +406,7 @@ def _read_gaf(path: Path, head: Head, onto: Ontology, ann: _Annotations, problem
     """Read a GAF into ``ann``; yields the graph lookup before the first row whose id needs it."""
     version = head.first_line.split(":", 1)[1].strip() if ":" in head.first_line else "2.2"
     names = GAF1_COLUMNS if version.startswith("1") else GAF_COLUMNS
-    table = DelimitedFile(path, problems, names=names)
+    table = DelimitedFile(path, problems, names=names, complete_lines=True)  # a cut last line: reported
     counts = MappingCounts()
     for row in table.rows():
         counts.rows += 1

@@ -63,9 +63,10 @@ matrix has rows (2,000 ≥ 978) it reads ``matrix[:, rows]`` — every signature
 all column metadata on each call. GCT is text and is parsed whole by cmapPy (with numpy < 2 and
 pandas < 3, see DESIGN §6).
 
-Errors (``lenient``: the signature is skipped and reported): matrix column ids missing from the
-metadata (all counted, the first named in one error), a duplicate sig id (in the matrix or the
-metadata; both places named), NaN/inf among a signature's landmark values, two landmark rows on
+A matrix with no columns (0 signatures) is an error naming it (``lenient``: a warning and a report
+line, nothing loaded from it). Errors (``lenient``: the signature is skipped and reported): matrix
+column ids missing from the metadata (all counted, the first named in one error), a duplicate sig
+id (in the matrix or the metadata; both places named), NaN/inf among a signature's landmark values, two landmark rows on
 one gene. A quality value that is not a number (``cc_q75 = abc``) is an error naming file, line
 and column (``lenient``: the value is left out and reported). Siginfo rows of signatures no
 matrix has are counted and the first named in one report line (not an error: ``siginfo_beta``
@@ -696,6 +697,15 @@ class SignaturesSource(ReportingSource):
                 Path(paths[0]) if paths else Path("."), "paths", "no GCTX or GCT matrix among the paths",
                 "pass the level 5 matrix (.gctx or .gct) with its siginfo and geneinfo files",
             )
+        for m in [m for m in matrices if not m.col_ids]:  # a matrix without signatures: nothing to load
+            what = f"0 signatures: the matrix has no columns ({len(m.row_ids)} rows)"
+            if not problems.lenient:
+                raise InputDataError(m.path, "columns", what, "check that the file is complete and is the one meant")
+            problems.empty(m.path, what)
+            matrices.remove(m)
+            m.close()
+        if not matrices:
+            return
 
         # which columns to load: unique ids, with metadata
         seen: dict[str, tuple[Path, int]] = {}
@@ -725,7 +735,7 @@ class SignaturesSource(ReportingSource):
                         failed += 1
                 if failed:
                     problems.drop(m.path, "qc_only", f"{failed} signatures without qc_pass == 1 skipped (qc_only)",
-                                  kind="qc_only")
+                                  kind="qc_only", rows=failed)
             apply_filters(m.path, m.col_ids, flags, metas, filters, problems)
 
         layouts = [_landmark_rows(m, genes, problems) for m in matrices]

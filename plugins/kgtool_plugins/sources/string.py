@@ -10,7 +10,8 @@ Inputs, told apart by their header (gzip or not):
   paths: integer aliases of sources that mention Entrez give the Entrez id (the one most sources
   name). ``9606.protein.info.v12.0.txt`` (``#string_protein_id preferred_name ...``) adds symbols.
   A links line with a tab in it (the file is space-separated) is an error naming the line
-  (``lenient``: skipped and reported).
+  (``lenient``: skipped and reported), and so is a last line without a line break (the file was
+  cut there: ``combined_score`` 40 may be the first digits of 400).
 
 The aliases file also gives each gene the identifiers other files name it by, so that those files
 can be mapped to Entrez ids later (the go source maps ``goa_human.gaf`` through them):
@@ -99,7 +100,8 @@ class _StringIds:
             self.entrez.setdefault(string_id, best)
         if ambiguous:
             problems.repair(path, "aliases", f"{ambiguous} STRING ids have several Entrez aliases; "
-                            "kept the one most alias sources name (then the smallest id)", kind="ambiguous")
+                            "kept the one most alias sources name (then the smallest id)", kind="ambiguous",
+                            rows=ambiguous)
 
     def gene_ids(self, problems: Problems) -> dict[int, dict[str, Any]]:
         """Per Entrez id of the aliases file: symbol (HGNC), uniprot_ids, ensembl_ids, alias_symbols."""
@@ -310,7 +312,8 @@ class StringSource(ReportingSource):
             edges.add(a, b, score, row.line)
 
     def _read_links(self, path: Path, ids: _StringIds, edges: _Edges, problems: Problems, tabbed: bool) -> None:
-        table = DelimitedFile(path, problems, sep=None) if tabbed else _SpaceSeparated(path, problems)
+        table = (DelimitedFile(path, problems, sep=None, complete_lines=True) if tabbed
+                 else _SpaceSeparated(path, problems))
         col_a = table.column("protein1")
         col_b = table.column("protein2")
         col_score = table.column("combined_score")
@@ -336,7 +339,7 @@ class _SpaceSeparated(DelimitedFile):
     (``lenient``: skipped and reported): a tab means the line was written by another tool."""
 
     def __init__(self, path: Path, problems: Problems) -> None:
-        super().__init__(path, problems, sep=None)
+        super().__init__(path, problems, sep=None, complete_lines=True)
         self._lines = self._without_tabs(self._lines)
 
     def _without_tabs(self, lines: Iterator[tuple[int, str]]) -> Iterator[tuple[int, str]]:
