@@ -96,6 +96,15 @@ class ModelPlugin(ABC):
     # pipeline stops with one line naming what to load when one of them is empty.
     context_needs: ClassVar[tuple[str, ...]] = ()
 
+    def check_context(self, train: "TaskData") -> None:
+        """Raise a one-line ValueError when ``train`` lacks the graph context this model needs."""
+        if self.requires_context and train.context is None:
+            raise ValueError(f"model {self.name!r} needs the graph context (TaskData.context): export the "
+                             "training data with its STRING edges and GO annotations")
+        missing = missing_context(self.context_needs, train.context) if train.context is not None else []
+        if missing:
+            raise ValueError(context_error(self.name, missing))
+
     def __init__(self, n_features: int, n_classes: int, params: Optional[Mapping[str, Any]] = None) -> None:
         self.n_features = n_features
         self.n_classes = n_classes

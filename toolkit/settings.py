@@ -3,6 +3,15 @@
 Environment: ``NEO4J_URI``, ``NEO4J_USERNAME``, ``NEO4J_PASSWORD``, ``NEO4J_DATABASE`` (an external
 server or Aura), and ``KGTOOL_HOME``, ``KGTOOL_BOLT_PORT``, ``KGTOOL_HTTP_PORT``,
 ``KGTOOL_CONFIG``. Without ``NEO4J_URI`` kgtool uses its managed server in ``KGTOOL_HOME``.
+
+Memory of the managed server: ``KGTOOL_HEAP`` (JVM heap, ``-Xms``/``-Xmx``) and
+``KGTOOL_PAGECACHE`` (``server.memory.pagecache.size``), JVM sizes such as ``4g`` or ``512m``
+(also ``heap``/``pagecache`` in the config file). By default both come from the machine's memory
+(the smaller of the physical RAM and a cgroup limit, see :func:`machine_memory`): the heap is 25 %
+of it clamped to 1g..8g, the page cache 25 % clamped to 512m..8g (:func:`memory_defaults`; 24 GiB
+of RAM gives 6g and 6g, 4 GiB gives 1g and 1g). The heap holds query state (an export reads the
+signatures page by page, so it no longer grows with the graph); the page cache holds the store
+files (a 200k-signature graph is about 2 GB on disk). They apply when the server (re)starts.
 The password is never logged: ``Settings.__repr__`` hides it.
 """
 
@@ -18,6 +27,47 @@ from toolkit.errors import ConfigError
 
 DEFAULT_HOME = Path.home() / ".kgtool"
 
+_MB = 2**20
+HEAP_FRACTION, HEAP_MIN_MB, HEAP_MAX_MB = 0.25, 1024, 8192
+PAGECACHE_FRACTION, PAGECACHE_MIN_MB, PAGECACHE_MAX_MB = 0.25, 512, 8192
+
+
+def machine_memory() -> Optional[int]:
+    """Bytes of memory this process may use: physical RAM, or a smaller cgroup (v2 or v1) limit;
+    None when it cannot be read."""
+    total: Optional[int] = None
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        try:
+            for line in Path("/proc/meminfo").read_text().splitlines():
+                if line.startswith("MemTotal:"):
+                    total = int(line.split()[1]) * 1024
+        except (OSError, ValueError, IndexError):
+            pass
+    for limit_file in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = Path(limit_file).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit() and (total is None or 0 < int(text) < total):
+            total = int(text)
+    return total if total and total > 0 else None
+
+
+def memory_defaults(total_bytes: Optional[int] = -1) -> tuple[str, str]:
+    """The managed server's default (heap, page cache) for ``total_bytes`` of memory (default: this
+    machine's, :func:`machine_memory`): 25 % each, the heap clamped to 1g..8g and the page cache to
+    512m..8g, as JVM sizes in megabytes. Unknown memory gives the minimums."""
+    if total_bytes == -1:
+        total_bytes = machine_memory()
+    if not total_bytes:
+        return f"{HEAP_MIN_MB}m", f"{PAGECACHE_MIN_MB}m"
+    total_mb = total_bytes // _MB
+    heap = min(max(int(total_mb * HEAP_FRACTION), HEAP_MIN_MB), HEAP_MAX_MB)
+    pagecache = min(max(int(total_mb * PAGECACHE_FRACTION), PAGECACHE_MIN_MB), PAGECACHE_MAX_MB)
+    return f"{heap}m", f"{pagecache}m"
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -28,8 +78,8 @@ class Settings:
     database: str = "neo4j"
     bolt_port: int = 7687
     http_port: int = 7474
-    heap: str = "1g"
-    pagecache: str = "512m"
+    heap: str = field(default_factory=lambda: memory_defaults()[0])
+    pagecache: str = field(default_factory=lambda: memory_defaults()[1])
 
     @property
     def managed(self) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -38,9 +39,12 @@ def test_entry_round_trip_is_exact_and_pickle_free(tmp_path, with_context):
     data = data if with_context else replace(data, context=None)
     entry = tmp_path / "e1"
     cache.write_entry(entry, data, data_hash(data), {"fingerprint": "f"})
-    assert sorted(p.name for p in entry.iterdir()) == [cache.ARRAYS, cache.META]
+    assert sorted(p.name for p in entry.iterdir()) == sorted([cache.ARRAYS, cache.META, cache.X])
     with np.load(entry / cache.ARRAYS, allow_pickle=False) as arrays:  # raises on any object array
         assert all(arrays[k].dtype != object for k in arrays.files)
+        assert "x" not in arrays.files  # the matrix is stored once, in x.npy
+    x = np.load(entry / cache.X, allow_pickle=False)
+    assert x.dtype == np.float32 and x.tobytes() == data.x.tobytes()
     json.loads((entry / cache.META).read_text())
     back, digest = cache.read_entry(entry)
     _same(data, back)
@@ -67,6 +71,42 @@ def test_a_damaged_entry_is_a_miss_and_removed(tmp_path):
     cache.write_entry(entry, data, data_hash(data), {})
     (entry / cache.ARRAYS).write_bytes(b"not numpy")
     assert cache.read_entry(entry) is None and not entry.exists()
+    cache.write_entry(entry, data, data_hash(data), {})
+    (entry / cache.X).write_bytes(b"not numpy")
+    assert cache.read_entry(entry) is None and not entry.exists()
+    cache.write_entry(entry, data, data_hash(data), {})
+    np.save(entry / cache.X, np.asarray(data.x)[:-1])  # a row short
+    assert cache.read_entry(entry) is None and not entry.exists()
+    cache.write_entry(entry, data, data_hash(data), {})
+    changed = np.array(data.x)
+    changed[0, 0] += 1
+    np.save(entry / cache.X, changed)  # same shape, other values: the hash tells
+    assert cache.read_entry(entry) is None and not entry.exists()
+
+
+def test_an_entry_of_an_older_format_is_a_miss_and_removed(tmp_path):
+    data = synthetic()
+    entry = tmp_path / "old"
+    cache.write_entry(entry, data, data_hash(data), {})
+    meta = json.loads((entry / cache.META).read_text())
+    assert meta["format"] == cache.FORMAT == "kgtool-snapshot/3"
+    meta["format"] = "kgtool-snapshot/2"
+    (entry / cache.META).write_text(json.dumps(meta))
+    assert cache.read_entry(entry) is None and not entry.exists()
+
+
+def test_a_large_matrix_is_read_back_memory_mapped_copy_on_write(tmp_path, monkeypatch):
+    data = synthetic()
+    entry = tmp_path / "big"
+    cache.write_entry(entry, data, data_hash(data), {})
+    small, _ = cache.read_entry(entry)
+    assert type(small.x) is np.ndarray  # under MEMMAP_MIN_BYTES: in memory
+    monkeypatch.setattr(cache, "MEMMAP_MIN_BYTES", 0)
+    back, digest = cache.read_entry(entry)
+    assert isinstance(back.x, np.memmap) and back.x.tobytes() == data.x.tobytes() and digest == data_hash(data)
+    back.x[0, 0] += 100.0  # a model centring in place must not reach the cache file
+    assert np.load(entry / cache.X, allow_pickle=False).tobytes() == data.x.tobytes()
+    assert cache.read_entry(entry) is not None
 
 
 def test_prune_keeps_the_newest(tmp_path):
@@ -132,6 +172,23 @@ def test_hit_miss_and_invalidation_by_a_new_load(demo_graph, tmp_path, monkeypat
     assert not third.cache_hit and third.fingerprint != first.fingerprint
     assert third.data_hash == first.data_hash  # the load changed nothing, but the cache cannot know that
     assert cache.snapshot(graph, tmp_path, options).cache_hit
+
+
+def test_a_miss_exports_into_the_entry_and_equals_the_single_query_export(demo_graph, tmp_path, monkeypatch):
+    from toolkit.train.export import export_snapshot_unpaged
+
+    monkeypatch.setattr(cache, "MEMMAP_MIN_BYTES", 0)  # hand out the stored matrix memory-mapped
+    graph = demo_graph.graph
+    first = cache.snapshot(graph, tmp_path, cache.ExportOptions(with_context=True))
+    assert not first.cache_hit
+    old, old_q = export_snapshot_unpaged(graph, with_context=True)
+    _same(old, first.data)
+    assert first.data.x.tobytes() == old.x.tobytes() and first.data_hash == data_hash(old, old_q)
+    assert isinstance(first.data.x, np.memmap) and Path(first.data.x.filename) == (first.path / cache.X).resolve()
+    assert first.data.x.mode == "c"  # copy-on-write: not the export's writable map
+    assert not [p for p in first.path.parent.iterdir() if p.name.startswith(".")]  # no staging folder left
+    second = cache.snapshot(graph, tmp_path, cache.ExportOptions(with_context=True))
+    assert second.cache_hit and second.data_hash == first.data_hash
 
 
 def test_refresh_and_off(demo_graph, tmp_path):

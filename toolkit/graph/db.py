@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator, Optional
 
 from toolkit import cypher
 from toolkit.cypher import Statement
-from toolkit.errors import GraphConnectionError
+from toolkit.errors import GraphConnectionError, KgtoolError, ServerError
 from toolkit.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -113,6 +114,48 @@ class Graph:
     def session(self, **kwargs: Any) -> Any:
         """A raw session on the configured database (for benchmarks that compare write strategies)."""
         return self._driver.session(database=self.database, **kwargs)
+
+
+def read_failure(exc: BaseException, settings: Settings, doing: str) -> Optional[KgtoolError]:
+    """The one-line error for a server-side failure while ``doing`` a read, or None when ``exc`` is
+    not one: the server ran out of memory (``Neo.TransientError.General.OutOfMemoryError`` and the
+    other ``*OutOfMemory*``/memory-limit codes, after the driver's retries) -> :class:`ServerError`;
+    the connection was lost (``ServiceUnavailable``, ``SessionExpired``) -> :class:`GraphConnectionError`."""
+    from neo4j import exceptions
+
+    uri = settings.bolt_uri
+    code = getattr(exc, "code", None) or ""
+    if isinstance(exc, exceptions.Neo4jError) and ("OutOfMemory" in code or "MemoryLimit" in code):
+        fix = (f"give the managed server more memory (KGTOOL_HEAP, configured {settings.heap}; KGTOOL_PAGECACHE, "
+               f"configured {settings.pagecache}), restart it (`kgtool db stop`, `kgtool db start`) and run the "
+               "command again"
+               if settings.managed else
+               "give the server more heap (server.memory.heap.max_size) or transaction memory "
+               "(db.memory.transaction.total.max) and run the command again")
+        return ServerError(f"Neo4j at {uri} ran out of memory while {doing} ({code}); nothing was written; {fix}")
+    if isinstance(exc, (exceptions.ServiceUnavailable, exceptions.SessionExpired)):
+        where = (f"the server's logs (neo4j.log, debug.log under {settings.home / 'neo4j'}/neo4j-community-*/logs) "
+                 "say why it went away; start it again (`kgtool db start`)" if settings.managed
+                 else "check that the server runs")
+        detail = str(exc).splitlines()[0] if str(exc) else ""
+        return GraphConnectionError(f"lost the connection to Neo4j at {uri} while {doing} ({type(exc).__name__}"
+                                    f"{': ' + detail if detail else ''}); nothing was written; {where}, then run "
+                                    "the command again")
+    return None
+
+
+@contextmanager
+def translated_read_errors(settings: Settings, doing: str) -> Iterator[None]:
+    """Turn a server-side failure inside the block (see :func:`read_failure`) into one clear line."""
+    try:
+        yield
+    except KgtoolError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - only the recognised failures are translated
+        error = read_failure(exc, settings, doing)
+        if error is None:
+            raise
+        raise error from None
 
 
 def connect(settings: Settings) -> Graph:

@@ -13,7 +13,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -23,6 +23,7 @@ from neo4j.exceptions import AuthError, DriverError, Neo4jError
 from toolkit.errors import ConfigError, JavaError, PortInUseError, ServerError
 from toolkit.server import install as _install
 from toolkit.server.java import JavaRuntime, check_java
+from toolkit.settings import memory_defaults
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +61,8 @@ class ServerConfig:
     home: Path
     bolt_port: int = 7687
     http_port: int = 7474
-    heap: str = "1g"
-    pagecache: str = "512m"
+    heap: str = field(default_factory=lambda: memory_defaults()[0])  # see toolkit.settings
+    pagecache: str = field(default_factory=lambda: memory_defaults()[1])
     version: str = "5.26.30"
     browser_version: str = "5.24.0"
     maven_args: tuple[str, ...] = ()  # extra mvn arguments, e.g. ("-s", "settings.xml")

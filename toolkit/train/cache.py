@@ -3,8 +3,12 @@
 The fingerprint is one stored query answered from Neo4j's count store (node counts per data
 label, relationship counts per data type) plus the newest completed load run id, so any load
 (even one that changes only property values) gives a new key, while train, explain and predict
-runs (which only add Run/Prediction nodes) do not. A snapshot is kept as ``arrays.npz``
-(``np.savez``, read back with ``allow_pickle=False``) and ``meta.json``; never pickle. The
+runs (which only add Run/Prediction nodes) do not. A snapshot is kept as ``x.npy`` (the signature
+matrix, written once: the paged export fills it in place as a memory-mapped file), ``arrays.npz``
+(the other arrays, ``np.savez``; both read back with ``allow_pickle=False``) and ``meta.json``;
+never pickle. A matrix of :data:`MEMMAP_MIN_BYTES` or more is read back memory-mapped
+copy-on-write (changes stay in the process, never reach the file). Entries of an older
+:data:`FORMAT` are never read: their key differs, and a mismatching ``meta.json`` is a miss. The
 content hash (:func:`toolkit.train.export.data_hash`, QC metadata included) is stored with it and
 checked on every read, so a damaged entry is a miss, not wrong data. The signatures' QC metadata
 (:class:`toolkit.train.export.SignatureQuality`) is kept beside the arrays.
@@ -19,7 +23,7 @@ import os
 import secrets
 import shutil
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional
@@ -33,8 +37,10 @@ from toolkit.train.export import GO_MAX_GENES, GO_MIN_GENES, SignatureQuality, d
 
 logger = logging.getLogger(__name__)
 
-FORMAT = "kgtool-snapshot/2"  # bump when the export or the file layout changes
+FORMAT = "kgtool-snapshot/3"  # bump when the export or the file layout changes
+X = "x.npy"
 ARRAYS = "arrays.npz"
+MEMMAP_MIN_BYTES = 256 * 2**20  # larger signature matrices are read back memory-mapped
 META = "meta.json"
 KEEP_ENTRIES = 8  # newest snapshots kept per cache folder
 
@@ -95,30 +101,59 @@ def snapshot(graph: Graph, cache_dir: Optional[Path], options: ExportOptions = E
             seconds = time.perf_counter() - tic
             logger.info("snapshot cache hit %s (%.3f s)", entry.name, seconds)
             return Snapshot(data, digest, fingerprint, True, seconds, entry, quality)
-    data, quality = _export(graph, options)
+    staged = _staging(entry)
+    try:
+        data, quality = _export(graph, options, staged / X)
+    except BaseException:
+        shutil.rmtree(staged, ignore_errors=True)
+        raise
     digest = data_hash(data, quality)
-    write_entry(entry, data, digest, {"fingerprint": fingerprint, "options": asdict(options)}, quality)
+    wrote = write_entry(entry, data, digest, {"fingerprint": fingerprint, "options": asdict(options)}, quality,
+                        staged)
+    # hand out the stored matrix (or, when another writer's entry was kept, a copy), not the writable map
+    x = _read_x(entry / X, len(data.sample_ids), len(data.gene_ids)) if wrote else np.array(data.x)
+    data = replace(data, x=x)
     prune(entry.parent, KEEP_ENTRIES)
     seconds = time.perf_counter() - tic
     logger.info("snapshot cache miss %s: exported and stored (%.3f s)", entry.name, seconds)
     return Snapshot(data, digest, fingerprint, False, seconds, entry, quality)
 
 
-def _export(graph: Graph, options: ExportOptions) -> tuple[TaskData, SignatureQuality]:
+def _export(graph: Graph, options: ExportOptions,
+            x_path: Optional[Path] = None) -> tuple[TaskData, SignatureQuality]:
+    kwargs = {} if x_path is None else {"x_path": x_path}
     return export_snapshot(graph, with_context=options.with_context, go_min_genes=options.go_min_genes,
-                           go_max_genes=options.go_max_genes, level=options.signatures)
+                           go_max_genes=options.go_max_genes, level=options.signatures, **kwargs)
 
 
-def write_entry(entry: Path, data: TaskData, digest: str, extra: dict[str, Any],
-                quality: Optional[SignatureQuality] = None) -> None:
-    """Write atomically: into a temporary folder beside ``entry``, then rename (no QC metadata:
-    every row's is unknown)."""
+def _staging(entry: Path) -> Path:
+    """A new temporary folder beside ``entry`` (renamed to it once complete)."""
     entry.parent.mkdir(parents=True, exist_ok=True)
     tmp = entry.parent / f".{entry.name}.{os.getpid()}.{secrets.token_hex(4)}"
     tmp.mkdir()
+    return tmp
+
+
+def _read_x(path: Path, rows: int, genes: int) -> np.ndarray:
+    """The signature matrix of an entry: in memory, or memory-mapped copy-on-write when large."""
+    big = path.stat().st_size >= MEMMAP_MIN_BYTES
+    x = np.load(path, mmap_mode="c" if big else None, allow_pickle=False)
+    if x.dtype != np.float32 or x.shape != (rows, genes):
+        raise ValueError(f"{path.name} holds {x.dtype} {x.shape}, expected float32 {(rows, genes)}")
+    return x
+
+
+def write_entry(entry: Path, data: TaskData, digest: str, extra: dict[str, Any],
+                quality: Optional[SignatureQuality] = None, staged: Optional[Path] = None) -> bool:
+    """Write atomically: into a temporary folder beside ``entry`` (``staged``, when the export
+    already wrote the signature matrix there), then rename (no QC metadata: every row's is unknown).
+    False when ``entry`` already existed and was kept."""
+    tmp = staged if staged is not None else _staging(entry)
     try:
+        if not (tmp / X).exists():
+            np.save(tmp / X, np.asarray(data.x, dtype=np.float32), allow_pickle=False)
         quality = quality if quality is not None else SignatureQuality.unknown(len(data.sample_ids))
-        arrays: dict[str, np.ndarray] = {"x": data.x, "y": data.y,
+        arrays: dict[str, np.ndarray] = {"y": data.y,
                                          "gene_ids": np.asarray(data.gene_ids, dtype=np.int64),
                                          "qc_pass": quality.qc_pass, "cc_q75": quality.cc_q75}
         meta: dict[str, Any] = {
@@ -137,8 +172,9 @@ def write_entry(entry: Path, data: TaskData, digest: str, extra: dict[str, Any],
         (tmp / META).write_text(json.dumps(meta))
         if entry.exists():  # a concurrent writer got there first: same key, same content
             shutil.rmtree(tmp)
-            return
+            return False
         os.replace(tmp, entry)
+        return True
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -159,6 +195,7 @@ def read_snapshot_entry(entry: Path) -> Optional[tuple[TaskData, SignatureQualit
             raise ValueError(f"format {meta.get('format')!r}")
         with np.load(entry / ARRAYS, allow_pickle=False) as arrays:
             loaded = {k: arrays[k] for k in arrays.files}
+        loaded["x"] = _read_x(entry / X, len(meta["sample_ids"]), len(loaded["gene_ids"]))
         context = None
         if meta["context"] is not None:
             c = meta["context"]

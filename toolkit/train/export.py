@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
 import numpy as np
 
 from toolkit import cypher
 from toolkit.errors import ConfigError, RunError
-from toolkit.graph.db import Graph
+from toolkit.graph.db import Graph, translated_read_errors
 from toolkit.models import GraphContext, TaskData
 
 logger = logging.getLogger(__name__)
@@ -32,6 +34,8 @@ STRING_MAX_SCORE = 1000.0
 # Which Signature nodes are samples: loaded ones ('signature'), consensus ones ('consensus', from
 # `kgtool load signatures --consensus`), or 'auto': the loaded ones when the graph has both kinds.
 SIGNATURE_LEVELS = ("auto", "signature", "consensus")
+# Signatures whose z-vectors one query of the paged export reads (~8 MB of vectors at 978 genes).
+PAGE_SIZE = 2_000
 
 
 QC_UNKNOWN, QC_FAIL, QC_PASS = -1, 0, 1  # SignatureQuality.qc_pass codes
@@ -86,9 +90,12 @@ def export_signatures(graph: Graph, with_context: bool = False, go_min_genes: in
     return export_snapshot(graph, with_context, go_min_genes, go_max_genes, level)[0]
 
 
-def export_snapshot(graph: Graph, with_context: bool = False, go_min_genes: int = GO_MIN_GENES,
-                    go_max_genes: int = GO_MAX_GENES, level: str = "auto") -> tuple[TaskData, SignatureQuality]:
-    """:func:`export_signatures` and the QC metadata of its rows."""
+def export_snapshot_unpaged(graph: Graph, with_context: bool = False, go_min_genes: int = GO_MIN_GENES,
+                            go_max_genes: int = GO_MAX_GENES,
+                            level: str = "auto") -> tuple[TaskData, SignatureQuality]:
+    """The single-query export :func:`export_snapshot` replaced (every z-vector in one result,
+    ``ORDER BY sig_id``, held as Python lists: gigabytes at 200k signatures, in the client and in
+    the server's heap). Kept as the reference the paged export is tested and benchmarked against."""
     genes = graph.read(cypher.load("export/landmark_genes"))
     rows = graph.read(cypher.load("export/task_signatures"))
     if not rows:
@@ -121,6 +128,130 @@ def export_snapshot(graph: Graph, with_context: bool = False, go_min_genes: int 
         context=context,
     )
     return data, _quality(rows)
+
+
+def export_snapshot(graph: Graph, with_context: bool = False, go_min_genes: int = GO_MIN_GENES,
+                    go_max_genes: int = GO_MAX_GENES, level: str = "auto", page_size: int = PAGE_SIZE,
+                    x_path: Optional[Path] = None) -> tuple[TaskData, SignatureQuality]:
+    """:func:`export_signatures` and the QC metadata of its rows, in bounded memory: the rows (ids,
+    labels, cells, QC; no vectors) first, then the z-vectors ``page_size`` signatures at a time,
+    looked up on the ``Signature.sig_id`` index and written straight into a preallocated float32
+    array (a memory-mapped ``.npy`` file at ``x_path`` when given; the snapshot cache's entry). Gives
+    the same snapshot as the single-query export (:func:`export_snapshot_unpaged`), row for row.
+    A server that runs out of memory or goes away ends it with one line (:func:`translated_read_errors`)."""
+    if page_size < 1:
+        raise ConfigError(f"export page size must be at least 1, not {page_size}")
+    with translated_read_errors(graph.settings, "exporting the training snapshot"):
+        genes = graph.read(cypher.load("export/landmark_genes"))
+        rows = _plain_read(graph, cypher.load("export/task_signature_rows"))
+        if not rows:
+            raise RunError("the graph holds no signatures linked to compounds; load some with "
+                           "`kgtool load signatures …` (or run `kgtool demo`)")
+        rows = select_level(rows, level)
+        gene_ids = tuple(int(g["entrez_id"]) for g in genes)
+        y, classes = _labels(rows)
+        sample_ids = tuple(r["sig_id"] for r in rows)
+        compound_ids = tuple(r["pert_id"] for r in rows)
+        cell_ids = tuple(r["cell"] or "" for r in rows)
+        quality = _quality(rows)
+        del rows
+        shape = (len(sample_ids), len(gene_ids))
+        if x_path is not None:
+            x = np.lib.format.open_memmap(x_path, mode="w+", dtype=np.float32, shape=shape)
+        else:
+            x = np.empty(shape, dtype=np.float32)
+        read_vectors(graph, sample_ids, x, page_size)
+        if isinstance(x, np.memmap):
+            x.flush()
+        context = None
+        if with_context:
+            context = export_context(graph, gene_ids, sorted(set(compound_ids)), go_min_genes, go_max_genes)
+    data = TaskData(x=x, y=y, sample_ids=sample_ids, compound_ids=compound_ids, gene_ids=gene_ids,
+                    classes=classes, cell_ids=cell_ids, context=context)
+    return data, quality
+
+
+def read_vectors(graph: Graph, sample_ids: Sequence[str], x: np.ndarray, page_size: int = PAGE_SIZE) -> None:
+    """Fill row i of ``x`` with the z-vector of signature ``sample_ids[i]``, reading ``page_size``
+    signatures per query (each id once, in the given order) on one session, the next page read by a
+    worker thread while this one is copied: at most two pages are ever held as Python values."""
+    rows_of: dict[str, Any] = {}
+    for i, sig in enumerate(sample_ids):
+        seen = rows_of.get(sig)
+        if seen is None:
+            rows_of[sig] = i
+        elif isinstance(seen, list):
+            seen.append(i)
+        else:
+            rows_of[sig] = [seen, i]
+    unique = list(rows_of)
+    width = x.shape[1]
+    statement = cypher.load("export/task_signature_vectors")
+    filled = 0
+    starts = range(0, len(unique), page_size)
+    # one page ahead: the next page is read (server work, network) while this one is copied
+    with graph.session() as session, ThreadPoolExecutor(max_workers=1) as reader:
+        ahead = [reader.submit(vector_page, session, statement, unique[start:start + page_size]) for start in starts[:1]]
+        for k in range(len(starts)):
+            records = ahead.pop().result()
+            if k + 1 < len(starts):
+                ahead.append(reader.submit(vector_page, session, statement,
+                                           unique[starts[k + 1]:starts[k + 1] + page_size]))
+            lengths = {len(z) for _, z in records}
+            if lengths - {width}:
+                raise RunError(f"signature vectors have lengths {sorted(lengths)} but the graph has {width} "
+                               "landmark genes; reload signatures against one gene set")
+            index: list[int] = []
+            values: list[Any] = []
+            for sig, z in records:
+                where = rows_of.get(sig)
+                if where is None:
+                    continue
+                for i in (where if isinstance(where, list) else (where,)):
+                    index.append(i)
+                    values.append(z)
+            if values:
+                x[np.asarray(index, dtype=np.int64)] = np.asarray(values, dtype=np.float32).reshape(len(values), width)
+            filled += len(index)
+            del records, values
+    if filled != len(sample_ids):
+        raise RunError(f"{len(sample_ids) - filled} of {len(sample_ids)} signatures lost their z-vectors during "
+                       "the export (the graph changed while it was read); run the command again")
+
+
+def _plain_read(graph: Graph, statement: cypher.Statement, **params: Any) -> list[dict[str, Any]]:
+    """:meth:`Graph.read` without ``Record.data()`` (slow on many rows; the values are plain)."""
+    params = statement.check(params)
+
+    def work(tx: Any) -> list[dict[str, Any]]:
+        result = tx.run(statement.text, params)
+        keys = result.keys()
+        return [dict(zip(keys, record)) for record in result]
+
+    with graph.session() as session:
+        return session.execute_read(work)
+
+
+def vector_page(session: Any, statement: cypher.Statement, sig_ids: Sequence[str]) -> list[tuple[str, list[float]]]:
+    """One page of (sig_id, z-vector) in one read transaction (retried by the driver). The values are
+    taken from the records as they are: ``Record.data()`` walks every float of every vector in
+    Python, which made each page ten times slower."""
+    params = statement.check({"sig_ids": list(sig_ids)})
+
+    def work(tx: Any) -> list[tuple[str, list[float]]]:
+        return [(record[0], record[1]) for record in tx.run(statement.text, params)]
+
+    return session.execute_read(work)
+
+
+def _labels(rows: Sequence[Mapping[str, Any]]) -> tuple[np.ndarray, tuple[str, ...]]:
+    classes = tuple(sorted({m for r in rows for m in r["moas"]}))
+    col = {name: i for i, name in enumerate(classes)}
+    y = np.zeros((len(rows), len(classes)), dtype=np.float32)
+    for i, r in enumerate(rows):
+        for m in r["moas"]:
+            y[i, col[m]] = 1.0
+    return y, classes
 
 
 def select_level(rows: list[dict[str, Any]], level: str) -> list[dict[str, Any]]:
@@ -257,7 +388,7 @@ def data_hash(data: TaskData, quality: Optional[SignatureQuality] = None) -> str
     h = hashlib.sha256()
     for part in (data.sample_ids, data.compound_ids, data.gene_ids, data.classes):
         _text(h, part)
-    h.update(np.ascontiguousarray(data.x).tobytes())
+    h.update(np.ascontiguousarray(data.x))  # the buffer itself: no copy of a large (memory-mapped) matrix
     h.update(np.ascontiguousarray(data.y).tobytes())
     if data.cell_ids:
         h.update(b"cells")

@@ -11,7 +11,7 @@ the initial plateau (the ``gnn`` predicted one or two classes; macro-F1 0.02). `
 shrinks the batch so that every epoch takes at least ``min_steps`` (param, default
 :data:`MIN_STEPS_PER_EPOCH`) steps; training sets of ``min_steps * batch_size`` rows or more are
 unaffected. ``fit`` also refuses a context that lacks a part the model's ``context_needs`` names
-(:func:`toolkit.models.missing_context`), with the one-line :func:`toolkit.models.context_error`.
+(:meth:`toolkit.models.ModelPlugin.check_context`: one line naming what to load).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Optional
 
 import numpy as np
 
-from toolkit.models import ModelPlugin, TaskData, TrainConfig, context_error, missing_context
+from toolkit.models import ModelPlugin, TaskData, TrainConfig
 from toolkit.train.loop import Inputs, fit_classifier, predict_logits, softmax
 
 if TYPE_CHECKING:
@@ -72,18 +72,10 @@ class TorchModel(ModelPlugin):
         """Module inputs for a TaskData, when they are more than the signature matrix."""
         return None
 
-    def _check_context(self, train: TaskData) -> None:
-        if self.requires_context and train.context is None:
-            raise ValueError(f"model {self.name!r} needs the graph context (TaskData.context): export the "
-                             "training data with its STRING edges and GO annotations")
-        missing = missing_context(self.context_needs, train.context) if train.context is not None else []
-        if missing:
-            raise ValueError(context_error(self.name, missing))
-
     def fit(self, train: TaskData, config: TrainConfig, valid: Optional[TaskData] = None) -> dict[str, Any]:
         import torch
 
-        self._check_context(train)
+        self.check_context(train)
         if train.x.shape[1] != self.n_features:
             raise ValueError(f"{self.name}: built for {self.n_features} genes, the data has {train.x.shape[1]}")
         torch.manual_seed(config.seed)

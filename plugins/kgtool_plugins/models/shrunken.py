@@ -148,6 +148,7 @@ class NetworkCentroidModel(ShrunkenCentroidModel):
     context_needs = ("string",)
 
     def _keep(self, train: TaskData, d: np.ndarray) -> np.ndarray:
+        self.check_context(train)
         edges, weight = gene_graph(train, self.name, self.n_features)
         walk = walk_operator(edges, weight, self.n_features, float(self.params.get("restart", RESTART)))
         return neighbourhoods(d, walk, int(self.params.get("seeds", SEEDS)),
