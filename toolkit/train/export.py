@@ -1,5 +1,11 @@
 """Turn the graph into a :class:`TaskData` snapshot (the only place training reads Neo4j).
 
+The export pages through the graph (:func:`export_snapshot`): one query for the rows (ids, labels,
+cells, QC; no vectors), then the z-vectors :data:`PAGE_SIZE` signatures per query on the
+``Signature.sig_id`` index, each page copied straight into a preallocated float32 matrix (or the
+snapshot cache's memory-mapped ``x.npy``). No query sorts or returns every vector at once, and the
+client never holds more than two pages as Python values.
+
 With ``with_context`` the snapshot also carries a :class:`GraphContext`: the STRING edges among
 the landmark genes, their GO annotations propagated up ``IS_A``/``PART_OF`` (terms kept when
 ``go_min_genes <= annotated genes <= go_max_genes``), the GO hierarchy among the kept terms and

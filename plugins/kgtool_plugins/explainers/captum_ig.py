@@ -10,6 +10,8 @@ from toolkit.explain.base import Explainer
 from toolkit.hookspecs import hookimpl
 from toolkit.models import ModelPlugin
 
+from ._captum import batched, module_of
+
 
 class IntegratedGradientsExplainer(Explainer):
     name = "integrated_gradients"
@@ -24,18 +26,9 @@ class IntegratedGradientsExplainer(Explainer):
         from captum.attr import IntegratedGradients
 
         torch.manual_seed(seed)
-        module = model.torch_module()
-        if module is None:
-            raise ValueError(f"model {model.name!r} exposes no torch module; pick a non-gradient explainer")
-        module.eval()
-        ig = IntegratedGradients(module)
-        out = []
-        for start in range(0, len(inputs), self.batch_size):
-            x = torch.as_tensor(inputs[start : start + self.batch_size], dtype=torch.float32)
-            t = torch.as_tensor(targets[start : start + self.batch_size], dtype=torch.long)
-            attr = ig.attribute(x, baselines=torch.zeros_like(x), target=t, n_steps=self.n_steps)
-            out.append(attr.detach().numpy())
-        return np.concatenate(out) if out else np.zeros_like(inputs)
+        ig = IntegratedGradients(module_of(model))
+        return batched(lambda x, t: ig.attribute(x, baselines=torch.zeros_like(x), target=t, n_steps=self.n_steps),
+                       inputs, targets, self.batch_size)
 
 
 @hookimpl
