@@ -120,12 +120,12 @@ class ShrunkenCentroidModel(NearestCentroidModel):
             grid = [float(self.params["delta"])]
         else:
             grid = list(DELTA_GRID) if valid is not None else [DEFAULT_DELTA]
-        best: Optional[tuple[float, float, float]] = None  # (macro-F1, delta, loss)
+        best: Optional[tuple[float, float]] = None  # (validation compound macro-F1, delta)
         for delta in grid:
             self._install(self._centroids(overall, d, sd, delta, exempt), present, valid)
-            f1, loss = validation_scores(self.predict_proba(valid.x), valid) if valid is not None else (0.0, 0.0)
-            if best is None or (f1, delta) >= (best[0], best[1]):
-                best = (f1, delta, loss)
+            f1 = validation_scores(self.predict_proba(valid.x), valid)[0] if valid is not None else 0.0
+            if best is None or (f1, delta) >= best:
+                best = (f1, delta)
         assert best is not None
         history = self._install(self._centroids(overall, d, sd, best[1], exempt), present, valid)
         kept = shrink(d, best[1], exempt)[present.numpy()] != 0
@@ -143,7 +143,8 @@ class ShrunkenCentroidModel(NearestCentroidModel):
 class NetworkCentroidModel(ShrunkenCentroidModel):
     name = "network_centroid"
     description = ("knowledge: shrunken centroids whose genes near each class's strongest genes in the "
-                   "STRING graph (random walk with restart) are not shrunk (params: delta, temperature)")
+                   "STRING graph (random walk with restart) are not shrunk (params: delta, temperature, seeds, "
+                   "neighbourhood, restart)")
     requires_context = True
     context_needs = ("string",)
 
