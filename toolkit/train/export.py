@@ -113,12 +113,7 @@ def export_snapshot_unpaged(graph: Graph, with_context: bool = False, go_min_gen
     if width != {len(gene_ids)}:
         raise RunError(f"signature vectors have lengths {sorted(width)} but the graph has {len(gene_ids)} "
                        "landmark genes; reload signatures against one gene set")
-    classes = tuple(sorted({m for r in rows for m in r["moas"]}))
-    col = {name: i for i, name in enumerate(classes)}
-    y = np.zeros((len(rows), len(classes)), dtype=np.float32)
-    for i, r in enumerate(rows):
-        for m in r["moas"]:
-            y[i, col[m]] = 1.0
+    y, classes = _labels(rows)
     compound_ids = tuple(r["pert_id"] for r in rows)
     context = None
     if with_context:
