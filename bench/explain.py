@@ -177,11 +177,10 @@ def _reference_structure(graph: Any, truth: Any, held_out: set[str], results: li
     import torch
 
     from toolkit.explain.compute import explain_arrays, predictions_from
-    from toolkit.explain.contracts import FingerprintSpec
     from toolkit.explain.evaluate import truth_metrics
     from toolkit.explain.pipeline import structures_of
-    from toolkit.explain.structure import morgan_fingerprint
-    from toolkit.models import ModelPlugin
+    from toolkit.models import StructureForward
+    from toolkit.structure import FingerprintSpec, morgan_fingerprint
     from toolkit.train.export import export_signatures
     from toolkit import plugins
 
@@ -210,22 +209,13 @@ def _reference_structure(graph: Any, truth: Any, held_out: set[str], results: li
         opt.step()
     net.eval()
 
-    class Reference(ModelPlugin):
-        name, description = "reference_fusion", "bench-only fused model"
-
-        def fit(self, *a: Any, **k: Any) -> Any: raise NotImplementedError
-        def predict_proba(self, x: np.ndarray) -> np.ndarray: raise NotImplementedError
-        def state_dict(self) -> dict: return {}
-        def load_state_dict(self, state: dict) -> None: pass
-        def fingerprint_spec(self) -> FingerprintSpec: return spec
-        def structure_module(self) -> Any: return net
-
     rows = [{"prediction_id": f"ref:{c}", "pert_id": c, "moa": truth.true_moa_of(c)} for c in sorted(held_out)
             if truth.true_moa_of(c) in data.classes]
     predictions = predictions_from(rows, data.compound_ids, data.classes)
     explainer = plugins.registry().get("explainers", "integrated_gradients")()
     tic = time.perf_counter()
-    out = explain_arrays(explainer, Reference(data.x.shape[1], len(data.classes)), data.x, data.gene_ids, predictions,
+    reference = StructureForward(net, spec, "reference_fusion")
+    out = explain_arrays(explainer, reference, data.x, data.gene_ids, predictions,  # type: ignore[arg-type]
                          structures=structures, interactions=False)
     m = truth_metrics(out, truth)
     results.append(("explain.reference_fusion.substructure_hit_rate", round(m["substructure_hit_rate"], 4), "fraction"))
@@ -236,7 +226,7 @@ def _reference_structure(graph: Any, truth: Any, held_out: set[str], results: li
 
 def _synthetic_runs(graph: Any, settings: Any, truth: Any, results: list) -> list[str]:
     """Explain runs with synthetic attributions, written through write_rows, up to TARGET_EDGES."""
-    from toolkit import runs
+    from toolkit import cypher, runs
     from toolkit.explain.compute import Explanation, predictions_from
     from toolkit.explain.pathways import pathway_scores
     from toolkit.explain.pipeline import explanation_rows, gene_sets_of
@@ -244,11 +234,8 @@ def _synthetic_runs(graph: Any, settings: Any, truth: Any, results: list) -> lis
     from toolkit.train.export import export_signatures
 
     data = export_signatures(graph)
-    with graph.session() as s:
-        existing = s.run("MATCH ()-[e:EXPLAINS]->() RETURN count(e) AS n").single()["n"]
-        rows = [r.data() for r in s.run(
-            "MATCH (p:Prediction)-[:FOR]->(c:Compound) MATCH (p)-[:OF_MOA]->(m:MoA) "
-            "RETURN p.prediction_id AS prediction_id, c.pert_id AS pert_id, m.name AS moa")]
+    existing = graph.read(cypher.load("bench/explains_edges"))[0]["n"]
+    rows = graph.read(cypher.load("bench/predictions"))
     predictions = predictions_from(rows, data.compound_ids, data.classes)
     sets = gene_sets_of(graph, data.gene_ids)
     index = {g: i for i, g in enumerate(data.gene_ids)}
@@ -277,8 +264,7 @@ def _synthetic_runs(graph: Any, settings: Any, truth: Any, results: list) -> lis
         run_ids.append(record.run_id)
         if r % 20 == 0:
             logger.info("synthetic run %d/%d: %d edges at %.0f/s", r + 1, n_runs, n, n / dt)
-    with graph.session() as s:
-        total = s.run("MATCH ()-[e:EXPLAINS]->() RETURN count(e) AS n").single()["n"]
+    total = graph.read(cypher.load("bench/explains_edges"))[0]["n"]
     results.append(("explain.writeback_edges_per_s", round(written / seconds), "edges/s"))
     results.append(("explain.writeback_edges_per_s_median_run", round(statistics.median(per_run_rate)), "edges/s"))
     results.append(("explain.explains_edges_in_graph", int(total), "edges"))

@@ -84,8 +84,9 @@ def _files(n: int):
 
 
 def _signature_count(graph) -> int:
-    with graph.session() as session:
-        return int(session.run("MATCH (s:Signature) WHERE s.z IS NOT NULL RETURN count(s) AS n").single()["n"])
+    from toolkit import cypher
+
+    return int(graph.read(cypher.load("bench/signatures_with_vectors"))[0]["n"])
 
 
 def ensure_loaded(n: int) -> float | None:
@@ -104,7 +105,7 @@ def ensure_loaded(n: int) -> float | None:
     tic = time.perf_counter()
     with common.empty_graph() as graph:
         for source, paths in demo_loads(root):
-            load(graph, common.settings(), source, paths, options=LoadOptions(top_k=TOP_K))
+            load(graph, common.settings(), source, paths, options=LoadOptions.from_values(top_k=TOP_K))
         if _signature_count(graph) != n:
             raise common.BenchFailed(f"loaded {_signature_count(graph)} signatures, expected {n}")
     seconds = time.perf_counter() - tic
@@ -126,14 +127,14 @@ def _export(mode: str) -> dict:
 
 def _server_memory() -> list[tuple[str, float, str]]:
     """The running benchmark server's heap and page cache, in MB (from its settings)."""
+    from toolkit import cypher
     from toolkit.graph.db import connect
 
     sizes = {"server.memory.heap.max_size": "export.server_heap_mb",
              "server.memory.pagecache.size": "export.server_pagecache_mb"}
     out = []
-    with connect(common.settings()) as graph, graph.session() as session:
-        for record in session.run("SHOW SETTINGS YIELD name, value WHERE name IN $names RETURN name, value",
-                                  names=list(sizes)):
+    with connect(common.settings()) as graph:
+        for record in graph.read(cypher.load("bench/server_settings"), names=list(sizes)):
             value = str(record["value"]).strip().lower().removesuffix("ib").removesuffix("b")  # '1.00GiB', '512m'
             units = {"k": 1 / 1024, "m": 1, "g": 1024, "t": 1024 * 1024}
             mb = float(value[:-1]) * units[value[-1]] if value[-1:] in units else float(value) / 2**20

@@ -88,11 +88,9 @@ def per_row_rate(graph, batch) -> float:
     )
     rows = [{"start": min(r["start"], r["end"]), "end": max(r["start"], r["end"]), "props": r["props"]}
             for r in batch.rows]
-    with graph.session() as session:
-        tic = time.perf_counter()
-        for row in rows:
-            session.run(statement.text, statement.check(row)).consume()
-        seconds = time.perf_counter() - tic
+    tic = time.perf_counter()
+    graph.run_each(statement, rows)
+    seconds = time.perf_counter() - tic
     return len(rows) / seconds
 
 
@@ -148,7 +146,7 @@ def run() -> list[tuple[str, float, str]]:
 
 def bulk_stage(server, n_rels: int, suffix: str) -> list[tuple[str, float, str]]:
     """``bulk_import`` of n_rels / 10 genes and n_rels interactions (the generation is not timed)."""
-    from toolkit.graph.bulk import bulk_import
+    from toolkit.load.bulk import bulk_import
 
     n_genes = n_rels // 10
     rng = random.Random(SEED + 1)

@@ -40,7 +40,7 @@ def run() -> list[tuple[str, object, str]]:
         want, mappable_rows = expected_pairs(fixture)
         have = annotated_pairs(graph)
         loaded_rows = 0
-        from kgtool_plugins.sources._tables import Problems
+        from kgtool_plugins.sources.tables import Problems
         from kgtool_plugins.sources.gene_ontology import load_ontology
         from toolkit.graph.batches import SourceReport
 

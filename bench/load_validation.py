@@ -3,7 +3,7 @@
 A strict load (the default) validates the whole input before its first write, so a failed load
 changes nothing: matrix column ids against the metadata, every quality value (``cc_q75 = abc``)
 and, the expensive part, one extra pass over the matrix, a slice of columns at a time, for
-NaN/inf landmark values (``plugins/kgtool_plugins/sources/_sigchecks.py``). ``--lenient`` streams
+NaN/inf landmark values (``plugins/kgtool_plugins/sources/signatures/checks.py``). ``--lenient`` streams
 without that pass (a bad signature is skipped while writing, earlier batches stay).
 
 The validation cost is on the read side, so this measures the **source's read pass only**:

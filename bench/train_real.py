@@ -102,7 +102,7 @@ def load_fixture(graph: Any, name: str) -> float:
     settings = common.settings()
     tic = time.perf_counter()
     for source, paths, options in [*CONTEXT, ("signatures", [matrix], {"zscore": zscore})]:
-        load(graph, settings, source, paths, LoadOptions(**options))
+        load(graph, settings, source, paths, LoadOptions.from_values(**options))
     return time.perf_counter() - tic
 
 
@@ -116,7 +116,7 @@ def run_one(cls: Any, data: Any, split: Any, seed: int) -> dict[str, float]:
     tic = time.perf_counter()
     history = model.fit(data.subset(split.train), config, data.subset(split.valid))
     fit_s = time.perf_counter() - tic
-    proba = model.predict(data.x, data.compound_ids)
+    proba = model.predict_proba(data.x, compounds=data.compound_ids)
     metrics = evaluate(proba, data, split, ("test",)).metrics
     return {
         "macro_f1": metrics["test_signature_macro_f1"],

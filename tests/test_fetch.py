@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from toolkit import fetch
 from toolkit.cli import cli
 from toolkit.fetch.transfer import download
+from tests.inline_cypher import raw_session
 
 BIG = os.urandom(1 << 20)
 
@@ -159,7 +160,7 @@ def test_the_printed_load_line_loads_the_fetched_files(graph, tmp_path, server):
     assert command[:3] == ["kgtool", "load", "signatures"]
     loaded = CliRunner().invoke(cli, command[1:], env={**server_env(), "NEO4J_URI": None})
     assert loaded.exit_code == 0, loaded.output
-    with graph.session() as s:
+    with raw_session(graph) as s:
         n = s.run("MATCH (x:Signature) RETURN count(x) AS n").single()["n"]
     with h5py.File(demo.gctx, "r") as f:
         assert n == f["0/META/COL/id"].shape[0] > 0

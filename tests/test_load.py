@@ -10,6 +10,7 @@ from toolkit import cypher
 from toolkit.errors import InputDataError
 from toolkit.load import load
 from toolkit.sources import LoadOptions
+from tests.inline_cypher import raw_session
 
 HEADER = "entrez_a\tsymbol_a\tentrez_b\tsymbol_b\tcombined_score\n"
 
@@ -75,7 +76,7 @@ def test_cli_load_error_is_one_line_naming_file_and_record(graph, tmp_path):
 def test_counts_are_exact_per_reason_beyond_the_capped_lines(graph, settings, tmp_path):
     import json
 
-    from kgtool_plugins.sources._tables import REPORT_CAP
+    from kgtool_plugins.sources.tables import REPORT_CAP
 
     n_bad = REPORT_CAP + 37
     path = tmp_path / "edges.tsv"
@@ -130,7 +131,7 @@ def test_progress_has_a_total_rate_and_eta_and_is_quiet_off_a_terminal(tmp_path)
     bar = progress.for_load([text], "load string", enabled=True, file=out, mininterval=0)
     assert (bar.unit, bar.total) == ("B", text.stat().st_size)
     with progress.tracking(bar):
-        from kgtool_plugins.sources._tables import iter_lines
+        from kgtool_plugins.sources.tables import iter_lines
 
         assert len(list(iter_lines(text))) == 21
         assert bar.done == bar.total
@@ -168,7 +169,7 @@ def test_a_contested_property_follows_the_source_ranks_in_any_order(graph):
         GraphWriter(graph, source=source, precedence=PRECEDENCE).write(NodeBatch(NodeLabel.GENE, (row,)))
 
     def gene():
-        with graph.session() as s:
+        with raw_session(graph) as s:
             return dict(s.run("MATCH (g:Gene {entrez_id: 1}) RETURN properties(g) AS p").single()["p"])
 
     results = []
@@ -204,7 +205,7 @@ def test_moa_spellings_of_separate_loads_give_one_node_in_either_order(graph, se
         for path in order:
             assert load(graph, settings, "compounds", [path]).status == "completed"
         dumps.append(canonical_dump(graph))
-        with graph.session() as s:
+        with raw_session(graph) as s:
             moas = {r["name"]: r["n"] for r in s.run(
                 "MATCH (m:MoA) OPTIONAL MATCH (c:Compound)-[:HAS_MOA]->(m) RETURN m.name AS name, count(c) AS n")}
         assert moas == {"EGFR inhibitor": 2, "melatonin receptor agonist": 2}
@@ -314,13 +315,13 @@ def _order_files(tmp_path):
 
 
 def _targets(graph):
-    with graph.session() as session:
+    with raw_session(graph) as session:
         return {(r["c"], r["g"]) for r in session.run(
             "MATCH (c:Compound)-[:TARGETS]->(g:Gene) RETURN c.pert_id AS c, g.entrez_id AS g")}
 
 
 def _unresolved(graph):
-    with graph.session() as session:
+    with raw_session(graph) as session:
         return {r["c"]: r["u"] for r in session.run(
             "MATCH (c:Compound) WHERE c.unresolved_targets IS NOT NULL RETURN c.pert_id AS c, "
             "c.unresolved_targets AS u")}

@@ -27,7 +27,7 @@ pytestmark = [
 HUB = SHARED_DATA / "drug_repurposing_hub"
 GCT = SHARED_DATA / "l1000_signatures" / "cmapR_ds_level5_modz_n272x978.gct"
 OTHER_COMPOUNDS_EVERY = 40  # besides the matrix's compounds, every 40th Hub sample (~340)
-OPTIONS = LoadOptions(top_k=20, batch_size=2000)
+OPTIONS = LoadOptions.from_values(top_k=20, batch_size=2000)
 ORDER = ("string", "go", "compounds", "signatures")
 
 

@@ -45,7 +45,7 @@ BASE = {
 }
 SIGNATURES = [SHARED_DATA / "l1000_signatures" / "cmapR_ds_level5_modz_n272x978.gct"]
 BATCH = 500
-OPTIONS = LoadOptions(top_k=50, batch_size=BATCH)
+OPTIONS = LoadOptions.from_values(top_k=50, batch_size=BATCH)
 KILL_AFTER_UP_BATCHES = 6  # of ~27 UPREGULATES batches
 
 

@@ -9,6 +9,7 @@ import pytest
 from tests.helpers import counts
 from tests.test_hooks import Recorder
 from toolkit import cypher, plugins
+from tests.inline_cypher import raw_session
 
 SMALL = dict(n_genes=300, n_moas=3, compounds_per_moa=8, n_cells=2, pathway_size=15, n_background_terms=15)
 
@@ -29,7 +30,7 @@ def demo(session_graph, settings, tmp_path_factory):
 
 
 def _one(graph, query, **params):
-    with graph.session() as s:
+    with raw_session(graph) as s:
         return s.run(query, params).single()
 
 

@@ -1,16 +1,28 @@
-"""The model-plugin contract. Models never import neo4j: they get arrays and return arrays."""
+"""The model-plugin contract. Models never import neo4j: they get arrays and return arrays.
+
+:class:`ModelBase` (every task), :class:`ModelPlugin` (the MoA task: one ``predict_proba``
+signature, one state format, a forward function for explainers), the data handed to models
+(:class:`TaskData`, :class:`GraphContext`, :class:`TrainConfig`), what the graph context must hold
+(:data:`CONTEXT_NEEDS`) and the structural protocols graph- and structure-level explanations use
+(:class:`GraphModel`, :class:`StructureModel`). The torch base for model authors is
+:class:`toolkit.train.torch_model.TorchModel`.
+"""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, Optional, Protocol, Sequence, Union, runtime_checkable
 
 import numpy as np
 
+from toolkit.structure import FingerprintSpec
+
 if TYPE_CHECKING:  # torch is imported lazily so `kgtool --help` stays fast
     import torch
+
+Forward = Callable[["torch.Tensor"], "torch.Tensor"]  # (n, n_features) float -> (n, n_classes) logits
 
 
 @dataclass(frozen=True)
@@ -80,30 +92,62 @@ class TrainConfig:
     params: Mapping[str, Any] = field(default_factory=dict)
 
 
-class ModelPlugin(ABC):
-    """A trainable MoA classifier.
-
-    Subclasses set ``name``/``description``, build themselves from the feature and class counts,
-    and implement ``fit`` and ``predict_proba``. Gradient explainers use ``torch_module``.
-    """
+class ModelBase(ABC):
+    """What every model plugin has, whatever its task (:mod:`toolkit.tasks`): a name, the task it
+    solves, the graph context it needs, ``fit(train, config, valid=None)`` and a state of plain
+    tensors and values (:meth:`state_dict` / :meth:`load_state_dict`)."""
 
     name: ClassVar[str]
     description: ClassVar[str]
     task: ClassVar[str] = "moa"  # see toolkit.tasks: the task this model solves
-    requires_context: ClassVar[bool] = False  # True: TaskData.context must be filled by the export
-    uses_compounds: ClassVar[bool] = False  # True: predict_proba(x, compound_ids=...) reads compound structure
+    requires_context: ClassVar[bool] = False  # True: the training data's context must be filled by the export
     # Which parts of the graph context the model cannot work without (see CONTEXT_NEEDS): the
     # pipeline stops with one line naming what to load when one of them is empty.
     context_needs: ClassVar[tuple[str, ...]] = ()
+    params: dict[str, Any]
 
-    def check_context(self, train: "TaskData") -> None:
-        """Raise a one-line ValueError when ``train`` lacks the graph context this model needs."""
-        if self.requires_context and train.context is None:
+    def check_context(self, train: Any) -> None:
+        """Raise a one-line ValueError when ``train`` (its ``context``) lacks the graph context this
+        model needs."""
+        context = getattr(train, "context", None)
+        if self.requires_context and context is None:
             raise ValueError(f"model {self.name!r} needs the graph context (TaskData.context): export the "
                              "training data with its STRING edges and GO annotations")
-        missing = missing_context(self.context_needs, train.context) if train.context is not None else []
+        missing = missing_context(self.context_needs, context) if context is not None else []
         if missing:
             raise ValueError(context_error(self.name, missing))
+
+    @abstractmethod
+    def fit(self, train: Any, config: TrainConfig, valid: Optional[Any] = None) -> dict[str, Any]:
+        """Train; return a small history dict (epochs run, best validation loss, ...)."""
+
+    @abstractmethod
+    def state_dict(self) -> dict[str, Any]:
+        """Tensors and plain values that restore the trained model (saved with torch.save).
+
+        Torch-backed models (:class:`toolkit.train.torch_model.TorchModel`) return
+        ``{"module": <the module's state dict>, ...}`` plus plain extras (e.g. ``terms``,
+        ``smiles``); others document their dict (e.g. ``majority``: ``{"prior": [...]}``)."""
+
+    @abstractmethod
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore from :meth:`state_dict`."""
+
+
+class ModelPlugin(ModelBase):
+    """A trainable MoA classifier (task ``moa``): the one contract every MoA model follows.
+
+    * ``__init__(n_features, n_classes, params=None)``, ``fit(train, config, valid=None)``;
+    * ``predict_proba(x, *, compounds=None, context=None)`` — the same signature on every model.
+      ``compounds`` are the compound ids of the rows (models that read compound structure use
+      them, see :class:`StructureModel`), ``context`` graph knowledge for them (e.g. SMILES of
+      compounds the model has not seen); models that do not need them ignore them, a model that
+      cannot predict without them raises a one-line ValueError;
+    * :meth:`state_dict` / :meth:`load_state_dict` (one format, see :meth:`ModelBase.state_dict`),
+      :meth:`save` / :meth:`load` around them;
+    * for explainers, :meth:`forward_fn`: a torch function from (n, n_features) float signatures
+      to class logits (by default :meth:`torch_module`), or None when there is none.
+    """
 
     def __init__(self, n_features: int, n_classes: int, params: Optional[Mapping[str, Any]] = None) -> None:
         self.n_features = n_features
@@ -115,27 +159,24 @@ class ModelPlugin(ABC):
         """Train; return a small history dict (epochs run, best validation loss, ...)."""
 
     @abstractmethod
-    def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        """Class probabilities, shape (n_samples, n_classes)."""
-
-    def predict(self, x: np.ndarray, compound_ids: Sequence[str]) -> np.ndarray:
-        """Class probabilities for signatures ``x`` of the compounds ``compound_ids`` (the pipeline's
-        entry point: models that declare ``uses_compounds`` also receive the compound ids)."""
-        if self.uses_compounds:
-            return self.predict_proba(x, compound_ids=compound_ids)  # type: ignore[call-arg]
-        return self.predict_proba(x)
+    def predict_proba(self, x: np.ndarray, *, compounds: Optional[Sequence[str]] = None,
+                      context: Optional[GraphContext] = None) -> np.ndarray:
+        """Class probabilities, shape (n_samples, n_classes), of signatures ``x`` (rows) of the
+        compounds ``compounds`` (one id per row, or None)."""
 
     def torch_module(self) -> Optional["torch.nn.Module"]:
         """A module mapping (n, n_features) float tensors to class logits, or None."""
         return None
 
-    @abstractmethod
-    def state_dict(self) -> dict[str, Any]:
-        """Tensors and plain values that restore the trained model (saved with torch.save)."""
-
-    @abstractmethod
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore from :meth:`state_dict`."""
+    def forward_fn(self) -> Optional[Forward]:
+        """What gradient explainers attribute: a torch function (n, n_features) float tensor ->
+        (n, n_classes) logits, or None. By default the :meth:`torch_module` in eval mode (a module
+        is such a function; Captum's DeepLift needs a module)."""
+        module = self.torch_module()
+        if module is None:
+            return None
+        module.eval()
+        return module
 
     def save(self, path: Path) -> None:
         import torch
@@ -154,6 +195,82 @@ class ModelPlugin(ABC):
         model = cls(blob["n_features"], blob["n_classes"], blob["params"])
         model.load_state_dict(blob["state"])
         return model
+
+
+Explained = Union[ModelPlugin, Forward]  # what an explainer attributes: a model, or a forward function
+
+
+def forward_of(model: Explained) -> Optional[Forward]:
+    """The forward function of a model (:meth:`ModelPlugin.forward_fn`), or ``model`` itself when
+    it already is one (e.g. a structure model with one compound's fingerprint bound in)."""
+    if isinstance(model, ModelPlugin):
+        return model.forward_fn()
+    return model
+
+
+@runtime_checkable
+class GraphModel(Protocol):
+    """A model whose function is message passing over the STRING gene graph (for PyG's
+    GNNExplainer, which writes ``EXPLAINS_EDGE``). Structural: a model opts in by having the methods.
+
+    ``graph_module()``: forward(x, edge_index, batch) -> (n_graphs, n_classes) logits, where one
+    signature is one graph: x is (n_graphs * n_genes, 1) float (the z-scores, genes in
+    TaskData.gene_ids order, graph after graph), edge_index is (2, n_graphs * E) long (the model's
+    edge_index() shifted by g * n_genes for graph g) and batch is (n_graphs * n_genes,) long.
+    ``edge_index()``: (2, E) int64 gene indices (both directions of each STRING edge), the same
+    edges the module uses in training. ``forward_fn()(x)`` should equal
+    ``graph_module()(x.reshape(-1, 1), tiled edges, batch)``, so the gene-level explainers explain
+    the same function.
+    """
+
+    def graph_module(self) -> "torch.nn.Module": ...
+
+    def edge_index(self) -> np.ndarray: ...
+
+
+@runtime_checkable
+class StructureModel(Protocol):
+    """A model that reads the compound's structure as a Morgan fingerprint besides the signature
+    (its Substructure ``EXPLAINS`` are written by the explain pipeline). Structural protocol.
+
+    ``fingerprint_spec()``: the Morgan radius and bit count used in training; featurise with
+    :func:`toolkit.structure.morgan_fingerprint` so that bits map back to atoms.
+    ``structure_module()``: forward(genes, fingerprint) -> (n, n_classes) logits; genes
+    (n, n_genes) float z-scores, fingerprint (n, n_bits) float 0/1.
+
+    Gene explainers see such a model per compound as a forward function with that compound's
+    fingerprint bound in (:func:`toolkit.explain.fingerprints.gene_view`); fingerprint bits are
+    attributed with Integrated Gradients (all-bits-off baseline), spread over their atoms and
+    summed into the SMARTS matches of the compound's ``HAS_SUBSTRUCTURE`` nodes.
+    """
+
+    def fingerprint_spec(self) -> FingerprintSpec: ...
+
+    def structure_module(self) -> "torch.nn.Module": ...
+
+
+@dataclass(frozen=True)
+class StructureForward:
+    """A :class:`StructureModel` made of a bare forward function ``(genes, fingerprint) -> logits``
+    (e.g. a reference model trained outside kgtool), explained like a structure model plugin."""
+
+    forward: Callable[..., Any]  # usually a torch module (Captum's DeepLift needs one)
+    spec: FingerprintSpec = FingerprintSpec()
+    name: str = "structure_forward"
+
+    def fingerprint_spec(self) -> FingerprintSpec:
+        return self.spec
+
+    def structure_module(self) -> Any:
+        return self.forward
+
+
+def is_graph_model(model: Any) -> bool:
+    return callable(getattr(model, "graph_module", None)) and callable(getattr(model, "edge_index", None))
+
+
+def is_structure_model(model: Any) -> bool:
+    return callable(getattr(model, "fingerprint_spec", None)) and callable(getattr(model, "structure_module", None))
 
 
 # context part -> (what it is, how to load it)

@@ -12,14 +12,14 @@
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar, Mapping, Optional, Sequence
 
 import numpy as np
 
-from toolkit.models import GraphContext, TaskData, TrainConfig
+from toolkit.models import GraphContext, ModelBase, TaskData, TrainConfig
 
 
 class Task(str, Enum):
@@ -65,12 +65,13 @@ class ExpressionData:
                    y=data.x, gene_ids=data.gene_ids, sample_ids=data.sample_ids, context=data.context)
 
 
-class ExpressionModelPlugin(ABC):
-    """A model of the ``expression`` task: conditions → (n, n_genes) predicted z-scores."""
+class ExpressionModelPlugin(ModelBase):
+    """A model of the ``expression`` task: conditions → (n, n_genes) predicted z-scores.
+
+    The same :class:`toolkit.models.ModelBase` contract as a MoA model (``fit(train, config,
+    valid=None)``, one state format, ``check_context``); only the prediction differs."""
 
     task: ClassVar[str] = Task.EXPRESSION.value
-    name: ClassVar[str]
-    description: ClassVar[str]
     requires_context: ClassVar[bool] = True  # the compound structures come from the graph context
 
     def __init__(self, n_genes: int, params: Optional[Mapping[str, Any]] = None) -> None:
@@ -86,11 +87,3 @@ class ExpressionModelPlugin(ABC):
     def predict_expression(self, compound_ids: Sequence[str], cell_ids: Sequence[str], dose_um: np.ndarray,
                            time_h: np.ndarray) -> np.ndarray:
         """Predicted landmark z-scores, shape (n, n_genes)."""
-
-    @abstractmethod
-    def state_dict(self) -> dict[str, Any]:
-        """Tensors and plain values that restore the trained model."""
-
-    @abstractmethod
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore from :meth:`state_dict`."""

@@ -12,6 +12,7 @@ from typing import Any, Mapping
 from click.testing import CliRunner
 
 from tests.helpers import canonical_dump
+from tests.inline_cypher import raw_session
 
 from .cases import BASE, Case, Error, Flagged, RoundTrip, SameAs
 
@@ -54,7 +55,7 @@ def _cli(paths: list[Path], case: Case, env: Mapping[str, str]) -> Any:
 
 
 def _value(graph, query: str) -> object:
-    with graph.session() as session:
+    with raw_session(graph) as session:
         record = session.run(query).single()
     return None if record is None else record[0]
 

@@ -17,6 +17,7 @@ from toolkit.demo import DemoFiles, DemoSpec, GroundTruth, generate_demo, load_g
 from toolkit.demo.spec import PRESETS
 from toolkit.errors import ConfigError
 from tests.demo._files import gctx_matrix, tsv_rows
+from tests.inline_cypher import raw_session
 
 # the realistic preset, smaller: 6 MoAs x 6 drugs, 3 cells, 2 doses, 2 times, 2 replicates = 864 signatures
 SMALL = dict(n_moas=6, n_cells=3, seed=2)
@@ -259,7 +260,7 @@ def test_realistic_preset_loads_through_the_real_loaders(graph, settings, files:
     assert c[("node", "MoA")] == spec.n_moas
     n_targets = len({(r["pert_id"], r["target"]) for r in tsv_rows(files.compounds) if r["target"]})
     assert c[("rel", "TARGETS")] == n_targets
-    with graph.session() as s:
+    with raw_session(graph) as s:
         row = s.run("MATCH (s:Signature) WHERE s.sig_id IN $ids RETURN max(s.cc_q75) AS cc, "
                     "collect(DISTINCT s.qc_pass) AS qc, count(s) AS n",
                     ids=[r["sig_id"] for r in sigs if r["det_plate"] == truth.realism.failed_plate]).single()

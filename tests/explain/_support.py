@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import importlib
-from typing import Any, Optional
+from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
 
 from toolkit import plugins
-from toolkit.models import ModelPlugin, TaskData, TrainConfig
+from toolkit.models import GraphContext, TaskData, TrainConfig
+from toolkit.structure import FingerprintSpec, morgan_fingerprint
+from toolkit.train.torch_model import TorchModel
 
 EXPLAINER_MODULES = {
     "integrated_gradients": "kgtool_plugins.explainers.captum_ig",
@@ -73,40 +75,24 @@ def fit_module(module: Any, x: np.ndarray, y: np.ndarray, epochs: int = 200, lr:
     return module
 
 
-class TinyMLP(ModelPlugin):
-    """A small torch MLP (fits in well under a second)."""
+class TinyMLP(TorchModel):
+    """A small torch MLP (fits in well under a second), trained full-batch by :func:`fit_module`."""
 
     name = "tiny_mlp"
     description = "test model"
+    min_steps_per_epoch = 1
 
-    def __init__(self, n_features: int, n_classes: int, params: Optional[dict[str, Any]] = None) -> None:
-        super().__init__(n_features, n_classes, params)
+    def build(self, train: Optional[TaskData]) -> Any:
         import torch.nn as nn
 
-        self.module = nn.Sequential(nn.Linear(n_features, 32), nn.ReLU(), nn.Linear(32, n_classes))
+        return nn.Sequential(nn.Linear(self.n_features, 32), nn.ReLU(), nn.Linear(32, self.n_classes))
 
-    def fit(self, train: TaskData, config: TrainConfig, valid: Optional[TaskData] = None) -> dict[str, Any]:
-        import torch
-        import torch.nn as nn
+    def rebuild(self, state: Mapping[str, Any]) -> Any:
+        return self.build(None)
 
-        torch.manual_seed(config.seed)
-        self.module = nn.Sequential(nn.Linear(self.n_features, 32), nn.ReLU(), nn.Linear(32, self.n_classes))
-        fit_module(self.module, train.x, train.y, epochs=config.epochs, lr=config.lr, seed=config.seed)
+    def train_module(self, module: Any, train: TaskData, config: TrainConfig, valid: Optional[TaskData]) -> dict[str, Any]:
+        fit_module(module, train.x, train.y, epochs=config.epochs, lr=config.lr, seed=config.seed)
         return {"epochs_run": config.epochs}
-
-    def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        from toolkit.train.loop import predict_logits, softmax
-
-        return softmax(predict_logits(self.module, x), self.n_classes)
-
-    def torch_module(self) -> Any:
-        return self.module
-
-    def state_dict(self) -> dict[str, Any]:
-        return dict(self.module.state_dict())
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.module.load_state_dict(state)
 
 
 class GeneGCN:
@@ -134,82 +120,71 @@ class GeneGCN:
 
         return Net()
 
-
-class TinyGraphModel(ModelPlugin):
-    name = "tiny_gcn"
-    description = "test graph model (GraphModel contract)"
-
-    def __init__(self, n_features: int, n_classes: int, params: Optional[dict[str, Any]] = None) -> None:
-        super().__init__(n_features, n_classes, params)
-        self.edges = np.asarray(self.params["edges"], dtype=np.int64)
-        self.net = GeneGCN.build(n_features, n_classes)
-        self._tiles: dict[int, tuple[Any, Any]] = {}
-
-    def _tiled(self, n: int) -> tuple[Any, Any]:
+    @staticmethod
+    def flat(net: Any, edges: np.ndarray, n_genes: int) -> Any:
+        """``forward(x (n, n_genes)) -> logits``: ``net`` on n disjoint copies of the gene graph."""
         import torch
-
-        if n not in self._tiles:
-            base = torch.as_tensor(self.edges)
-            edge_index = torch.cat([base + g * self.n_features for g in range(n)], dim=1)
-            self._tiles = {n: (edge_index, torch.arange(n).repeat_interleave(self.n_features))}
-        return self._tiles[n]
-
-    def torch_module(self) -> Any:
-        import torch
-
-        model = self
 
         class Flat(torch.nn.Module):
             def __init__(self) -> None:
                 super().__init__()
-                self.net = model.net
+                self.net = net
+                self.base = torch.as_tensor(edges)
+                self._tiles: dict[int, tuple[Any, Any]] = {}
+
+            def _tiled(self, n: int) -> tuple[Any, Any]:
+                if n not in self._tiles:
+                    edge_index = torch.cat([self.base + g * n_genes for g in range(n)], dim=1)
+                    self._tiles = {n: (edge_index, torch.arange(n).repeat_interleave(n_genes))}
+                return self._tiles[n]
 
             def forward(self, x: Any) -> Any:
-                edge_index, batch = model._tiled(x.shape[0])
+                edge_index, batch = self._tiled(x.shape[0])
                 return self.net(x.reshape(-1, 1), edge_index, batch)
 
         return Flat()
 
+
+class TinyGraphModel(TinyMLP):
+    """A graph model (GraphModel contract) on the gene edges in ``params["edges"]``."""
+
+    name = "tiny_gcn"
+    description = "test graph model (GraphModel contract)"
+
+    def __init__(self, n_features: int, n_classes: int, params: Optional[Mapping[str, Any]] = None) -> None:
+        super().__init__(n_features, n_classes, params)
+        self.edges = np.asarray(self.params["edges"], dtype=np.int64)
+
+    def build(self, train: Optional[TaskData]) -> Any:
+        return GeneGCN.flat(GeneGCN.build(self.n_features, self.n_classes), self.edges, self.n_features)
+
     def graph_module(self) -> Any:
-        return self.net
+        return self.fitted_module().net
 
     def edge_index(self) -> np.ndarray:
         return self.edges.copy()
 
-    def fit(self, train: TaskData, config: TrainConfig, valid: Optional[TaskData] = None) -> dict[str, Any]:
-        fit_module(self.net, train.x, train.y, epochs=config.epochs, lr=config.lr, seed=config.seed,
-                   forward=self.torch_module())
-        return {}
 
-    def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        from toolkit.explain.scoring import _logits
+class TinyFusion(TinyMLP):
+    """Our own structure model following the StructureModel contract: logits = genes·W + fp·V.
 
-        z = _logits(self.torch_module(), x)
-        z -= z.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        return p / p.sum(axis=1, keepdims=True)
-
-    def state_dict(self) -> dict[str, Any]:
-        return dict(self.net.state_dict())
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.net.load_state_dict(state)
-
-
-class TinyFusion(ModelPlugin):
-    """Our own structure model following the StructureModel contract: logits = genes·W + fp·V."""
+    Its module needs fingerprints besides the genes, so it has no genes-only forward function
+    (``torch_module()`` is None: gene explainers see it per compound, fingerprint bound in), and
+    ``predict_proba`` needs the compounds' SMILES in ``context`` when ``compounds`` are given."""
 
     name = "tiny_fusion"
     description = "test structure model (StructureModel contract)"
 
-    def __init__(self, n_features: int, n_classes: int, params: Optional[dict[str, Any]] = None) -> None:
+    def __init__(self, n_features: int, n_classes: int, params: Optional[Mapping[str, Any]] = None) -> None:
         super().__init__(n_features, n_classes, params)
-        from toolkit.explain.contracts import FingerprintSpec
-
         self.spec = FingerprintSpec(radius=int(self.params.get("radius", 2)), n_bits=int(self.params.get("n_bits", 512)))
-        self.net = self._build()
+        self.module = self.build(None)  # trained directly in the tests: fit_module(model.net, ...)
 
-    def _build(self) -> Any:
+    @property
+    def net(self) -> Any:
+        return self.fitted_module()
+
+    def build(self, train: Optional[TaskData]) -> Any:
         import torch
 
         spec = self.spec
@@ -226,20 +201,33 @@ class TinyFusion(ModelPlugin):
 
         return Net()
 
-    def fingerprint_spec(self) -> Any:
+    def fingerprint_spec(self) -> FingerprintSpec:
         return self.spec
 
     def structure_module(self) -> Any:
         return self.net
 
-    def fit(self, train: TaskData, config: TrainConfig, valid: Optional[TaskData] = None) -> dict[str, Any]:
-        raise NotImplementedError("fit with fit_structure() in tests")
+    def torch_module(self) -> Any:
+        return None
 
-    def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        raise NotImplementedError("a structure model predicts per compound (BoundStructureModel)")
+    def fingerprints(self, compounds: Optional[Sequence[str]], n: int, context: Optional[GraphContext]) -> np.ndarray:
+        if compounds is None:
+            return np.zeros((n, self.spec.n_bits), dtype=np.float32)
+        smiles = context.compound_smiles if context is not None else {}
+        missing = sorted(set(compounds) - set(smiles))
+        if missing:
+            raise ValueError(f"tiny_fusion needs the SMILES of its compounds (context.compound_smiles); "
+                             f"missing for {len(missing)}, e.g. {missing[0]}")
+        return np.stack([morgan_fingerprint(smiles[c], self.spec)[0] for c in compounds])
 
-    def state_dict(self) -> dict[str, Any]:
-        return dict(self.net.state_dict())
+    def train_module(self, module: Any, train: TaskData, config: TrainConfig, valid: Optional[TaskData]) -> dict[str, Any]:
+        import torch
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.net.load_state_dict(state)
+        fps = self.fingerprints(train.compound_ids, len(train.x), train.context)
+        fit_module(module, train.x, train.y, epochs=config.epochs, lr=config.lr, seed=config.seed,
+                   forward=lambda g: module(g, torch.as_tensor(fps)))
+        return {"epochs_run": config.epochs}
+
+    def predict_inputs(self, x: np.ndarray, compounds: Optional[Sequence[str]],
+                       context: Optional[GraphContext]) -> tuple[np.ndarray]:
+        return (self.fingerprints(compounds, len(x), context),)

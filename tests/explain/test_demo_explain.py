@@ -18,6 +18,7 @@ from tests.explain._support import ensure_explainers
 from tests.helpers import server_env
 from toolkit import cypher, plugins
 from toolkit.queries import run_hypothesis
+from tests.inline_cypher import raw_session
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.slow]
 
@@ -57,7 +58,7 @@ def _planted(demo, compound):
 
 
 def _rows(session_graph, query, **params):
-    with session_graph.session() as s:
+    with raw_session(session_graph) as s:
         return [r.data() for r in s.run(query, params)]
 
 
@@ -124,7 +125,7 @@ def test_the_browser_query_draws_the_explanation_as_paths(demo, session_graph):
     prediction and MoA, the top genes and GO terms by their EXPLAINS edges, and its targets."""
     compound = demo["compound"]
     planted = _planted(demo, compound)
-    with session_graph.session() as s:  # records, not .data(): the graph view reads Path objects
+    with raw_session(session_graph) as s:  # records, not .data(): the graph view reads Path objects
         rows = list(s.run(cypher.load("browser/explanation_paths").text, compound=compound, genes=6, terms=2))
     nodes = {(next(iter(n.labels)), n.element_id): dict(n) for r in rows for key in ("core", "ev", "target")
              if r[key] is not None for n in r[key].nodes}
@@ -199,7 +200,7 @@ def test_a_structure_model_explains_predictions_by_the_planted_substructure(demo
     from tests.explain._support import TinyFusion, explainer, fit_module
     from toolkit.explain.compute import explain_arrays
     from toolkit.explain.pipeline import explanation_rows, structures_of
-    from toolkit.explain.structure import morgan_fingerprint
+    from toolkit.structure import morgan_fingerprint
     from toolkit.explain.writeback import write_rows
     from toolkit.train.export import export_signatures
 

@@ -6,7 +6,7 @@ import pytest
 from tests.explain._support import EXPLAINER_MODULES, TinyGraphModel, TinyMLP, ensure_explainers, explainer, planted_task
 from toolkit import plugins
 from toolkit.explain.base import EdgeExplainer
-from toolkit.explain.contracts import is_graph_model
+from toolkit.models import is_graph_model
 from toolkit.models import TrainConfig
 
 GENE_METHODS = ("integrated_gradients", "deeplift", "deeplift_shap", "gradient_shap", "feature_ablation")

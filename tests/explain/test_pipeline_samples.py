@@ -15,6 +15,7 @@ from tests.helpers import server_env
 from tests.train.data import load_demo
 from toolkit import cypher, plugins, runs
 from toolkit.errors import RunError
+from tests.inline_cypher import raw_session
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.slow]
 
@@ -36,7 +37,7 @@ def trained(session_graph, settings, tmp_path_factory):
 
 
 def _rows(graph, query, **params):
-    with graph.session() as s:
+    with raw_session(graph) as s:
         return [r.data() for r in s.run(query, params)]
 
 

@@ -63,7 +63,7 @@ def _go(k: int) -> str:
 
 
 def test_truth_metrics_score_correct_predictions_and_count_unexplained_moas_as_misses():
-    from toolkit.explain.structure import SubstructureScore
+    from toolkit.explain.substructures import SubstructureScore
 
     gene_ids = tuple(range(10, 40))
     blocks = [[10, 11, 12, 13], [20, 21, 22, 23], [30, 31, 32], [14, 15, 16], [17, 18, 19], [24, 25, 26],

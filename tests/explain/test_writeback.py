@@ -4,12 +4,13 @@ import pytest
 
 from tests.helpers import counts
 from toolkit.explain.writeback import Level, group_rows, write_rows
+from tests.inline_cypher import raw_session
 
 pytestmark = pytest.mark.neo4j
 
 
 def _setup(graph) -> None:
-    with graph.session() as s:
+    with raw_session(graph) as s:
         s.run("UNWIND range(1, 6) AS i CREATE (:Gene {entrez_id: i, symbol: 'G' + i})").consume()
         s.run("UNWIND ['GO:1', 'GO:2'] AS id CREATE (:GOTerm {go_id: id})").consume()
         s.run("CREATE (:Substructure {smarts: 'C#N'})").consume()
@@ -17,7 +18,7 @@ def _setup(graph) -> None:
 
 
 def _count(graph, rel: str, run: str) -> int:
-    with graph.session() as s:
+    with raw_session(graph) as s:
         return s.run(f"MATCH ()-[r:{rel}]->() WHERE r.run_id = $run RETURN count(r) AS n", run=run).single()["n"]
 
 
@@ -54,7 +55,7 @@ def test_properties_are_stored_and_updated(graph):
     write_rows(graph, Level.GO_TERM, "explain-a", "ig", ROWS[Level.GO_TERM])
     changed = [dict(ROWS[Level.GO_TERM][0], score=0.9)]
     write_rows(graph, Level.GO_TERM, "explain-a", "ig", changed)
-    with graph.session() as s:
+    with raw_session(graph) as s:
         e = s.run("MATCH (:GOTerm {go_id: 'GO:1'})-[e:EXPLAINS]->(:Prediction {prediction_id: 'p1'}) "
                   "RETURN properties(e) AS e").single()["e"]
     assert e == {"run_id": "explain-a", "method": "ig", "score": 0.9, "rank": 1, "p_value": 1e-4, "q_value": 1e-3,

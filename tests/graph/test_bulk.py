@@ -13,9 +13,9 @@ import pytest
 from tests.helpers import counts, freeze
 from toolkit import cypher
 from toolkit.errors import InputDataError, ServerError
-from toolkit.graph import bulk
+from toolkit.load import bulk
 from toolkit.graph.batches import NodeBatch, RelBatch
-from toolkit.graph.bulk import bulk_import
+from toolkit.load.bulk import bulk_import, importer
 from toolkit.graph.writer import GraphWriter
 from toolkit.schema import NodeLabel, RelType
 
@@ -151,7 +151,7 @@ def test_a_failing_import_restarts_the_server_and_keeps_the_database(own_server,
             out.write(",".join(bad) + "\n")
         return files
 
-    monkeypatch.setattr(bulk, "write_csv", corrupting_write_csv)
+    monkeypatch.setattr(importer, "write_csv", corrupting_write_csv)
     with pytest.raises(ServerError, match="neo4j-admin import failed") as info:
         bulk_import(own_server, _batches(), tmp_path / "work", force=True)
     message = str(info.value)
@@ -164,14 +164,14 @@ def test_a_failing_import_restarts_the_server_and_keeps_the_database(own_server,
 
 
 def test_keys_of_one_label_must_have_one_type():
-    plan = bulk._Plan()
+    plan = bulk.Plan()
     plan.add(NodeBatch(NodeLabel.GENE, ({"entrez_id": 1},)))
     with pytest.raises(InputDataError, match="mixes int and str"):
         plan.add(RelBatch(RelType.INTERACTS_WITH, NodeLabel.GENE, NodeLabel.GENE, ({"start": "1", "end": 2},)))
 
 
 def test_values_neo4j_cannot_store_are_refused_before_anything_is_touched(tmp_path):
-    plan = bulk._Plan()
+    plan = bulk.Plan()
     plan.add(NodeBatch(NodeLabel.GENE, ({"entrez_id": 1, "bad": [1, "a"]},)))
     with pytest.raises(InputDataError, match="mixes types"):
         bulk.write_csv(plan, tmp_path)
@@ -193,7 +193,7 @@ def test_admin_error_picks_the_bad_field():
 def test_numpy_and_enum_values_are_written_as_the_driver_would_send_them(tmp_path):
     import numpy as np
 
-    plan = bulk._Plan()
+    plan = bulk.Plan()
     plan.add(NodeBatch(NodeLabel.GENE, (
         {"entrez_id": np.int64(7), "score": np.float64(0.25), "z": np.array([1.5, 2.0]), "ok": np.bool_(True),
          "label": NodeLabel.GENE},
@@ -209,7 +209,7 @@ def test_numpy_and_enum_values_are_written_as_the_driver_would_send_them(tmp_pat
 
 def test_string_lists_holding_every_delimiter_are_left_to_cypher(tmp_path):
     every = "".join(bulk.ARRAY_DELIMITERS)
-    plan = bulk._Plan()
+    plan = bulk.Plan()
     plan.add(NodeBatch(NodeLabel.GENE, (
         {"entrez_id": 1, "tags": [every, "b"]},
         {"entrez_id": 2, "tags": ["plain", "b"]},
@@ -235,7 +235,7 @@ def test_a_failure_while_writing_the_csv_files_starts_the_server_again(own_serve
         assert not own_server.status().running
         raise InputDataError("bulk import", "a test", "writing the CSV files failed", "nothing to fix")
 
-    monkeypatch.setattr(bulk, "write_csv", failing_write_csv)
+    monkeypatch.setattr(importer, "write_csv", failing_write_csv)
     with pytest.raises(InputDataError, match="writing the CSV files failed"):
         bulk_import(own_server, _batches(), tmp_path / "work", force=True)
     assert own_server.status().running  # started again before the error reached the caller
@@ -250,7 +250,7 @@ def test_the_plan_leaves_the_batches_as_they_were(tmp_path):
 
     batches = _batches() + [NodeBatch(NodeLabel.GENE, ({"entrez_id": 1, "score": np.float64(0.5), "x": None},))]
     before = copy.deepcopy(batches)
-    plan = bulk._Plan()
+    plan = bulk.Plan()
     for batch in batches:
         plan.add(batch)
     bulk.write_csv(plan, tmp_path)

@@ -13,10 +13,10 @@ from click.testing import CliRunner
 from tests.helpers import SHARED_DATA, canonical_dump
 from toolkit import cypher
 from toolkit.errors import ConfigError, ServerError
-from toolkit.load import load
-from toolkit.load_bulk import bulk_load
+from toolkit.load import bulk_load, load
 from toolkit.settings import Settings
 from toolkit.sources import LoadOptions
+from tests.inline_cypher import raw_session
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.slow, pytest.mark.shared_data]
 
@@ -52,16 +52,16 @@ def test_a_bulk_load_gives_the_graph_of_a_regular_load(own_settings, own_graph):
 
 
 def test_later_loads_rank_against_what_the_bulk_load_set(own_settings, own_graph):
-    bulk_load(own_settings, "signatures", CMAPR, LoadOptions(top_k=10), force=True)
+    bulk_load(own_settings, "signatures", CMAPR, LoadOptions.from_values(top_k=10), force=True)
     with own_graph() as graph:
         load(graph, own_settings, "string", STRING)
     after_bulk = _dump(own_graph)
     with own_graph() as graph:
         graph.delete_everything()
-        load(graph, own_settings, "signatures", CMAPR, LoadOptions(top_k=10))
+        load(graph, own_settings, "signatures", CMAPR, LoadOptions.from_values(top_k=10))
         load(graph, own_settings, "string", STRING)
     assert _dump(own_graph) == after_bulk
-    with own_graph() as graph, graph.session() as s:
+    with own_graph() as graph, raw_session(graph) as s:
         sources = dict(s.run("MATCH (g:Gene) RETURN g.symbol_source AS s, count(*) AS n").values())
     assert set(sources) == {"string", "signatures"}  # STRING outranks the CMap symbols it knows
 

@@ -2,10 +2,11 @@
 
 from toolkit.graph.schema_init import apply_schema
 from toolkit.schema import NodeLabel
+from tests.inline_cypher import raw_session
 
 
 def _schema(graph):
-    with graph.session() as s:
+    with raw_session(graph) as s:
         constraints = {(r["labelsOrTypes"][0], r["properties"][0]) for r in s.run("SHOW CONSTRAINTS")}
         indexes = {r["name"] for r in s.run("SHOW INDEXES")}
     return constraints, indexes
@@ -29,7 +30,7 @@ def test_unique_constraint_is_enforced(graph):
     import neo4j
 
     apply_schema(graph)
-    with graph.session() as s:
+    with raw_session(graph) as s:
         s.run("CREATE (:Gene {entrez_id: 1})").consume()
         try:
             s.run("CREATE (:Gene {entrez_id: 1})").consume()

@@ -6,6 +6,7 @@ from tests.helpers import canonical_dump, counts
 from toolkit.graph.batches import NodeBatch, RelBatch
 from toolkit.graph.writer import GraphWriter, _flat, rel_statement
 from toolkit.schema import NodeLabel, RelType
+from tests.inline_cypher import raw_session
 
 
 def _batches():
@@ -33,7 +34,7 @@ def test_writing_twice_changes_nothing(graph):
 def test_strings_with_quotes_backticks_and_braces_are_stored_verbatim(graph):
     name = "it's a `weird` {name} \"quoted\" } RETURN 1 //"
     GraphWriter(graph).write(NodeBatch(NodeLabel.MOA, ({"name": name},)))
-    with graph.session() as s:
+    with raw_session(graph) as s:
         stored = s.run("MATCH (m:MoA) RETURN m.name AS name").single()["name"]
     assert stored == name
 
@@ -74,7 +75,7 @@ def test_flat_rows_give_the_graph_of_map_rows(graph):
     for rows in (FIRST, SECOND):
         _by_maps(graph, _rels(*rows))
     assert canonical_dump(graph) == flat
-    with graph.session() as s:
+    with raw_session(graph) as s:
         edge = s.run("MATCH (:Gene {entrez_id: 1})-[r:INTERACTS_WITH]-(:Gene {entrez_id: 2}) "
                      "RETURN properties(r) AS p").single()["p"]
     assert edge == {"note": "score removed"}  # a later null removed score; the later note won

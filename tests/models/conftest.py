@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.demo_tasks import make_demo_task
+from tests.models.demo_task import make_demo_task
 from toolkit.demo import DemoSpec
 from toolkit.models import TaskData, TrainConfig
 from toolkit.train.splits import Split, make_split

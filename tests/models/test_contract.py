@@ -1,7 +1,10 @@
-"""The ModelPlugin contract, checked for every registered model (built-ins and third parties)."""
+"""The model contract, checked for every registered model (built-ins and third parties): the one
+``predict_proba(x, *, compounds=None, context=None)`` signature, the state round trip, seeding, the
+forward function explainers attribute."""
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from typing import Any
 
@@ -10,12 +13,13 @@ import pytest
 
 from toolkit import plugins
 from toolkit.tasks import Task, task_of
-from toolkit.models import ModelPlugin, TaskData
+from toolkit.models import ModelBase, ModelPlugin, TaskData
 
 from .conftest import QUICK
 
-# every registered model of the MoA task (expression-task models have their own contract, toolkit.tasks)
-MODELS: dict[str, type[ModelPlugin]] = {name: cls for name, cls in sorted(plugins.registry().items["models"].items())
+# every registered model, whatever its task; those of the MoA task are ModelPlugins
+REGISTERED: dict[str, type[ModelBase]] = dict(sorted(plugins.registry().items["models"].items()))
+MODELS: dict[str, type[ModelPlugin]] = {name: cls for name, cls in REGISTERED.items()  # type: ignore[misc]
                                         if task_of(cls) is Task.MOA}
 BUILT_IN = {"majority", "logistic", "cmap_knn", "mlp", "gnn", "go_vnn", "multimodal"}
 # Models allowed to expose no torch module (gradient explainers then do not apply to them).
@@ -46,11 +50,38 @@ def test_built_ins_and_the_example_plugin_are_registered() -> None:
     assert "linear_softmax" in MODELS  # the example third-party plugin, installed in the venv
 
 
-@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("name", REGISTERED)
 def test_class_attributes(name: str) -> None:
-    cls = MODELS[name]
+    cls = REGISTERED[name]
+    assert issubclass(cls, ModelBase)
     assert cls.name == name and isinstance(cls.description, str) and cls.description
     assert isinstance(cls.requires_context, bool)
+    if task_of(cls) is Task.MOA:
+        assert issubclass(cls, ModelPlugin)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_one_predict_proba_signature(name: str) -> None:
+    """Every model: predict_proba(x, *, compounds=None, context=None), nothing more, nothing less."""
+    params = list(inspect.signature(MODELS[name].predict_proba).parameters.values())
+    assert [p.name for p in params] == ["self", "x", "compounds", "context"]
+    assert params[1].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY and p.default is None for p in params[2:])
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_state_dict_round_trip(name: str, fitted: dict[str, Any], test_x: np.ndarray,
+                               train_part: TaskData) -> None:
+    """One state format: torch-backed models keep their module under "module"; the state restores
+    a fresh instance to the same predictions."""
+    model = fitted[name]
+    state = model.state_dict()
+    assert isinstance(state, dict)
+    if model.torch_module() is not None:
+        assert "module" in state
+    fresh = MODELS[name](train_part.x.shape[1], len(train_part.classes), model.params)
+    fresh.load_state_dict(state)
+    np.testing.assert_array_equal(fresh.predict_proba(test_x), model.predict_proba(test_x))
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -117,6 +148,25 @@ def test_torch_module_maps_signatures_to_differentiable_logits(name: str, fitted
     np.testing.assert_allclose(proba, model.predict_proba(test_x[:5]), atol=1e-5)
 
 
+@pytest.mark.parametrize("name", MODELS)
+def test_forward_fn_is_what_gradient_explainers_attribute(name: str, fitted: dict[str, Any],
+                                                          test_x: np.ndarray) -> None:
+    import torch
+
+    from toolkit.models import forward_of
+
+    model = fitted[name]
+    forward = model.forward_fn()
+    assert forward_of(model) is forward or (forward is None and forward_of(model) is None)
+    if forward is None:
+        assert name in NON_GRADIENT, f"{name} exposes no forward function"
+        return
+    with torch.no_grad():
+        logits = forward(torch.as_tensor(test_x[:5], dtype=torch.float32))
+    proba = torch.softmax(logits.double(), dim=1).numpy()
+    np.testing.assert_allclose(proba, model.predict_proba(test_x[:5]), atol=1e-5)
+
+
 @pytest.mark.parametrize("name", sorted(n for n in MODELS if MODELS[n].requires_context))
 def test_context_models_say_what_they_miss(name: str, train_part: TaskData) -> None:
     bare = TaskData(x=train_part.x, y=train_part.y, sample_ids=train_part.sample_ids,
@@ -127,14 +177,16 @@ def test_context_models_say_what_they_miss(name: str, train_part: TaskData) -> N
 
 
 @pytest.mark.parametrize("name", MODELS)
-def test_predict_passes_compounds_to_models_that_use_them(name: str, fitted: dict[str, Any], demo_task: TaskData,
-                                                          demo_split) -> None:
-    """The pipeline calls ``predict(x, compound_ids)``; structure-using models must receive the ids."""
+def test_compounds_and_context_reach_the_models_that_read_them(name: str, fitted: dict[str, Any],
+                                                               demo_task: TaskData, demo_split) -> None:
+    """The pipelines call ``predict_proba(x, compounds=ids)`` on every model: models that read
+    compound structure use them, the others give what they give on ``x`` alone."""
     model = fitted[name]
     part = demo_task.subset(demo_split.test)
-    got = model.predict(part.x, part.compound_ids)
-    if model.uses_compounds:
-        np.testing.assert_array_equal(got, model.predict_proba(part.x, compound_ids=part.compound_ids))
+    got = model.predict_proba(part.x, compounds=part.compound_ids)
+    np.testing.assert_allclose(got.sum(axis=1), 1.0, atol=1e-5)
+    np.testing.assert_array_equal(got, model.predict_proba(part.x, compounds=part.compound_ids, context=part.context))
+    if "structure" in MODELS[name].context_needs:
         assert not np.allclose(got, model.predict_proba(part.x)), "the structure input changed nothing"
     else:
         np.testing.assert_array_equal(got, model.predict_proba(part.x))

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from kgtool_plugins.models.multimodal import MultimodalModel
 
 
-# -- demo loader (bench.demo_tasks) -------------------------------------------------------------
+# -- demo loader (tests/models/demo_task.py) ---------------------------------------------------------
 def test_demo_task_mirrors_the_export(demo_task: TaskData) -> None:
     assert list(demo_task.gene_ids) == sorted(demo_task.gene_ids) and len(demo_task.gene_ids) == SMALL.n_genes
     assert demo_task.x.shape == (SMALL.n_signatures, SMALL.n_genes)
@@ -180,7 +180,7 @@ def test_gnn_graph_module_computes_the_torch_module_function(conv: str, train_pa
     import torch
 
     from kgtool_plugins.models.gnn import GNNModel
-    from toolkit.explain.contracts import is_graph_model
+    from toolkit.models import is_graph_model
 
     model = GNNModel(train_part.x.shape[1], len(train_part.classes), {"conv": conv, "hidden": 8, "emb": 4})
     model.fit(train_part, replace(QUICK, epochs=1))
@@ -233,7 +233,7 @@ def test_gnn_loads_checkpoints_saved_before_the_input_scale(train_part: TaskData
 
 
 def test_small_training_sets_get_smaller_batches() -> None:
-    from kgtool_plugins.models._torch import small_data_config
+    from toolkit.train.torch_model import small_data_config
 
     config = TrainConfig(batch_size=64)
     assert small_data_config(config, 48, 8).batch_size == 6  # 8 steps an epoch, not 1
@@ -256,6 +256,29 @@ def test_torch_models_take_enough_steps_on_compound_level_rows(demo_task: TaskDa
     history = GNNModel(compounds.x.shape[1], len(compounds.classes), {"hidden": 8, "emb": 4, "min_steps": 1}).fit(
         compounds, replace(QUICK, batch_size=64, epochs=1))
     assert history["batch_size"] == 64
+
+
+# -- mlp -----------------------------------------------------------------------------------------
+def test_mlp_trains_on_the_configured_batches(train_part: TaskData) -> None:
+    from kgtool_plugins.models.mlp import MLPModel
+
+    history = MLPModel(train_part.x.shape[1], len(train_part.classes)).fit(train_part, replace(QUICK, batch_size=64))
+    assert history["batch_size"] == 64
+
+
+def test_mlp_loads_flat_checkpoints_of_the_older_format(train_part: TaskData, test_x: np.ndarray,
+                                                        tmp_path: Path) -> None:
+    import torch
+
+    from kgtool_plugins.models.mlp import MLPModel
+
+    model = MLPModel(train_part.x.shape[1], len(train_part.classes), {"hidden": 16})
+    model.fit(train_part, QUICK)
+    flat = dict(model.state_dict()["module"])  # what mlp saved before the shared torch base
+    torch.save({"name": "mlp", "n_features": model.n_features, "n_classes": model.n_classes,
+                "params": model.params, "state": flat}, tmp_path / "old.pt")
+    loaded = MLPModel.load(tmp_path / "old.pt")
+    np.testing.assert_array_equal(loaded.predict_proba(test_x), model.predict_proba(test_x))
 
 
 # -- go_vnn --------------------------------------------------------------------------------------
@@ -316,11 +339,11 @@ def multimodal(train_part: TaskData, valid_part: TaskData) -> "MultimodalModel":
 
 
 def test_multimodal_uses_structure_when_given_compounds(multimodal: "MultimodalModel", demo_task: TaskData) -> None:
-    from toolkit.explain.contracts import is_structure_model
+    from toolkit.models import is_structure_model
 
     assert is_structure_model(multimodal)
     x, ids = demo_task.x[:6], demo_task.compound_ids[:6]
-    with_structure = multimodal.predict_proba(x, ids)
+    with_structure = multimodal.predict_proba(x, compounds=ids)
     without = multimodal.predict_proba(x)
     assert not np.allclose(with_structure, without)
     weights = multimodal.modality_weights(x, ids)
@@ -337,7 +360,7 @@ def test_multimodal_structure_module_and_explain_inputs(multimodal: "MultimodalM
     with torch.no_grad():
         logits = multimodal.structure_module()(torch.as_tensor(x), torch.as_tensor(fp))
     proba = torch.softmax(logits.double(), dim=1).numpy()
-    np.testing.assert_allclose(proba, multimodal.predict_proba(x, ids), atol=1e-6)
+    np.testing.assert_allclose(proba, multimodal.predict_proba(x, compounds=ids), atol=1e-6)
 
 
 def test_multimodal_unknown_or_bad_smiles_is_missing(multimodal: "MultimodalModel", demo_task: TaskData) -> None:
@@ -345,7 +368,19 @@ def test_multimodal_unknown_or_bad_smiles_is_missing(multimodal: "MultimodalMode
     fp = multimodal.fingerprints(["BRD-UNKNOWN", "BRD-BROKEN"], 2)
     assert not fp.any()
     x = demo_task.x[:2]
-    np.testing.assert_allclose(multimodal.predict_proba(x, ["BRD-UNKNOWN", "BRD-BROKEN"]), multimodal.predict_proba(x))
+    unknown = multimodal.predict_proba(x, compounds=["BRD-UNKNOWN", "BRD-BROKEN"])
+    np.testing.assert_allclose(unknown, multimodal.predict_proba(x))
+
+
+def test_multimodal_reads_smiles_of_unknown_compounds_from_the_context(multimodal: "MultimodalModel",
+                                                                      demo_task: TaskData) -> None:
+    x, ids = demo_task.x[:3], demo_task.compound_ids[:3]
+    assert demo_task.context is not None
+    new_ids = [f"NEW-{c}" for c in ids]
+    renamed = {f"NEW-{c}": demo_task.context.compound_smiles[c] for c in ids}
+    got = multimodal.predict_proba(x, compounds=new_ids, context=replace(demo_task.context, compound_smiles=renamed))
+    np.testing.assert_allclose(got, multimodal.predict_proba(x, compounds=ids))
+    assert not set(renamed) & set(multimodal.smiles)  # one call's context does not change the model
 
 
 def test_multimodal_checkpoint_keeps_structures(multimodal: "MultimodalModel", demo_task: TaskData,
@@ -355,7 +390,7 @@ def test_multimodal_checkpoint_keeps_structures(multimodal: "MultimodalModel", d
     multimodal.save(tmp_path / "m.pt")
     loaded = MultimodalModel.load(tmp_path / "m.pt")
     x, ids = demo_task.x[:5], demo_task.compound_ids[:5]
-    np.testing.assert_array_equal(loaded.predict_proba(x, ids), multimodal.predict_proba(x, ids))
+    np.testing.assert_array_equal(loaded.predict_proba(x, compounds=ids), multimodal.predict_proba(x, compounds=ids))
 
 
 def test_multimodal_network_branch_passes_messages_over_the_string_graph(multimodal: "MultimodalModel",
@@ -372,14 +407,14 @@ def test_multimodal_network_branch_passes_messages_over_the_string_graph(multimo
         module = {**state["module"], "network.net.edges": new_edges}
         model = MultimodalModel(multimodal.n_features, multimodal.n_classes, multimodal.params)
         model.load_state_dict({**state, "module": module})
-        return model.predict_proba(x, ids)
+        return model.predict_proba(x, compounds=ids)
 
     import torch
 
-    np.testing.assert_array_equal(with_edges(edges.clone()), multimodal.predict_proba(x, ids))  # control
+    np.testing.assert_array_equal(with_edges(edges.clone()), multimodal.predict_proba(x, compounds=ids))  # control
     perm = torch.as_tensor(np.random.default_rng(0).permutation(multimodal.n_features))
     rewired = with_edges(perm[edges])  # same degree sequence, other neighbours
-    assert np.abs(rewired - multimodal.predict_proba(x, ids)).max() > 1e-4
+    assert np.abs(rewired - multimodal.predict_proba(x, compounds=ids)).max() > 1e-4
     assert np.all(multimodal.modality_weights(x, ids)[:, 1] > 0)
 
 

@@ -113,6 +113,14 @@ def test_password_is_stable_and_private(neo: ManagedNeo4j) -> None:
     assert stat.S_IMODE(neo.password_file.stat().st_mode) == 0o600
 
 
+def test_a_generated_password_never_reads_as_an_option(tmp_path, monkeypatch) -> None:
+    import secrets
+
+    monkeypatch.setattr(secrets, "token_urlsafe", lambda n: "-8Dverbose")  # 1 in 64 real tokens start with "-"
+    fresh = ManagedNeo4j(ServerConfig(home=tmp_path / "fresh"))
+    assert not fresh.password().startswith("-")
+
+
 def test_admin_command_runs_neo4j_admin(neo: ManagedNeo4j) -> None:
     argv = neo.admin_command("--version")
     env = neo.admin_env()

@@ -19,7 +19,7 @@ def run(source: Source, paths: Sequence[Path], **options: Any) -> tuple[list[Bat
 
     Graph lookups (:class:`LookupBatch`) are answered as an empty graph would answer them.
     """
-    opts = LoadOptions(**options)
+    opts = LoadOptions.from_values(**options)
     report = SourceReport(source.name)
     batches = []
     for batch in source.read([Path(p) for p in paths], opts, report):

@@ -95,7 +95,7 @@ def build_uniprot_fixture(out: Path) -> UniProtFixture:
 def expected_pairs(fixture: UniProtFixture) -> tuple[set[tuple[int, str]], int]:
     """(entrez, live GO id) of every mappable row whose GO id the ontology resolves, and the number
     of such rows."""
-    from kgtool_plugins.sources._tables import Problems
+    from kgtool_plugins.sources.tables import Problems
     from kgtool_plugins.sources.gene_ontology import load_ontology
     from toolkit.graph.batches import SourceReport
 

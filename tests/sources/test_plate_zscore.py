@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kgtool_plugins.sources import signatures as signatures_module
+from kgtool_plugins.sources.signatures import readers
 from kgtool_plugins.sources.signatures import SignaturesSource
 from toolkit.errors import ConfigError, InputDataError
 from toolkit.schema import NodeLabel, RelType
@@ -194,7 +194,7 @@ def _gctx_from(path: Path, tmp_path: Path, plates: list[str] | None) -> tuple[Pa
 
 def test_gctx_plates_grouped_by_det_plate_reading_one_plate_at_a_time(tmp_path, monkeypatch):
     path, x, sig_ids, _ = _gctx_from(LJP005, tmp_path, ["P1", "P2", "P3"])
-    reads = spy_column_reads(monkeypatch, signatures_module._Gctx)
+    reads = spy_column_reads(monkeypatch, readers.Gctx)
     batches, _ = run(SignaturesSource(), [path], zscore="plate", chunk_signatures=50)
     assert reads == [126, 126, 125]  # one read per plate, its own columns only
     z, sigs = z_matrix(batches)

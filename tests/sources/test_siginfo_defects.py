@@ -94,7 +94,7 @@ def test_nan_in_the_last_signature_fails_before_anything_is_written(graph, setti
     values = np.random.default_rng(3).standard_normal((60, len(ROWS))).astype(np.float32)
     values[-1, 0] = np.nan  # the last signature, gene 7416 (a landmark)
     paths = [_matrix(tmp_path, sigs, values), _siginfo(tmp_path, sigs), geneinfo(tmp_path)]
-    options = LoadOptions(chunk_signatures=10, batch_size=10)  # six slices: the NaN is in the last
+    options = LoadOptions.from_values(chunk_signatures=10, batch_size=10)  # six slices: the NaN is in the last
     with pytest.raises(InputDataError) as err:
         load(graph, settings, "signatures", paths, options)
     message = str(err.value)
@@ -103,7 +103,8 @@ def test_nan_in_the_last_signature_fails_before_anything_is_written(graph, setti
                               "database is unchanged; fix:")
     assert _graph_is_empty(graph)
 
-    report = load(graph, settings, "signatures", paths, LoadOptions(chunk_signatures=10, batch_size=10, lenient=True))
+    report = load(graph, settings, "signatures", paths,
+                  LoadOptions.from_values(chunk_signatures=10, batch_size=10, lenient=True))
     assert report.dropped_by_reason == {"NaN/inf values": 1}
     assert sum(1 for n in canonical_dump(graph) if n[1] == ("Signature",)) == 59
 

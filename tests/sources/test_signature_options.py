@@ -98,7 +98,7 @@ def test_min_cc_q75_keeps_exactly_the_columns_at_or_above(graph, settings, gct):
     missing = list(meta.index[meta["distil_cc_q75"].isna()])
     assert expected and below and missing  # the file has all three cases
 
-    report = load(graph, settings, "signatures", [GCT], LoadOptions(min_cc_q75=threshold))
+    report = load(graph, settings, "signatures", [GCT], LoadOptions.from_values(min_cc_q75=threshold))
     sigs = signatures(graph)
     assert set(sigs) == expected
     assert all(sigs[s]["cc_q75"] == pytest.approx(meta.at[s, "distil_cc_q75"]) for s in expected)
@@ -113,7 +113,7 @@ def test_min_cc_q75_keeps_exactly_the_columns_at_or_above(graph, settings, gct):
 def test_exemplar_only_keeps_exactly_is_gold(graph, settings, gct):
     meta = gct.col_metadata_df
     expected = set(meta.index[meta["is_gold"] == 1])
-    report = load(graph, settings, "signatures", [GCT], LoadOptions(exemplar_only=True))
+    report = load(graph, settings, "signatures", [GCT], LoadOptions.from_values(exemplar_only=True))
     sigs = signatures(graph)
     assert set(sigs) == expected
     assert {sigs[s]["is_exemplar"] for s in expected} == {True}
@@ -174,12 +174,13 @@ def test_2020_siginfo_beta_drives_both_filters(graph, settings, gct, tmp_path):
     assert expected
 
     with pytest.raises(InputDataError) as err:  # a value that is not a number is an error naming line and column
-        load(graph, settings, "signatures", [GCT, info], LoadOptions(min_cc_q75=threshold, exemplar_only=True))
+        load(graph, settings, "signatures", [GCT, info],
+             LoadOptions.from_values(min_cc_q75=threshold, exemplar_only=True))
     assert str(err.value).startswith(f"{info}: signature {unparseable} (line 2), column cc_q75: cc_q75 = 'n/a?' "
                                      "is not a number; fix:")
     assert signatures(graph) == {}
     report = load(graph, settings, "signatures", [GCT, info],
-                  LoadOptions(min_cc_q75=threshold, exemplar_only=True, lenient=True))
+                  LoadOptions.from_values(min_cc_q75=threshold, exemplar_only=True, lenient=True))
     sigs = signatures(graph)
     assert set(sigs) == expected
     assert all(sigs[s]["cc_q75"] == pytest.approx(float(cc[s])) and sigs[s]["is_exemplar"] is True
@@ -205,7 +206,7 @@ def test_modz_consensus_one_node_per_compound_and_cell(graph, settings, gct, z_b
     expected_groups = groups(meta)
     assert len(expected_groups) == meta.groupby(["pert_id", "cell_id"]).ngroups
 
-    report = load(graph, settings, "signatures", [GCT], LoadOptions(consensus="modz", top_k=10))
+    report = load(graph, settings, "signatures", [GCT], LoadOptions.from_values(consensus="modz", top_k=10))
     sigs = signatures(graph)
     assert len(sigs) == len(expected_groups)
     assert set(sigs) == {f"consensus:{p}:{c}" for p, c in expected_groups}
@@ -231,7 +232,7 @@ def test_modz_consensus_one_node_per_compound_and_cell(graph, settings, gct, z_b
 
 
 def test_modz_of_one_or_two_members_is_the_member_or_their_mean(graph, settings, gct, z_by_sig):
-    load(graph, settings, "signatures", [GCT], LoadOptions(consensus="modz", top_k=0))
+    load(graph, settings, "signatures", [GCT], LoadOptions.from_values(consensus="modz", top_k=0))
     sigs = signatures(graph)
     by_size = {}
     for key, members in sorted(groups(gct.col_metadata_df).items()):
@@ -243,7 +244,7 @@ def test_modz_of_one_or_two_members_is_the_member_or_their_mean(graph, settings,
 
 
 def test_mean_consensus_is_the_plain_mean_of_every_group(graph, settings, gct, z_by_sig):
-    load(graph, settings, "signatures", [GCT], LoadOptions(consensus="mean", top_k=0))
+    load(graph, settings, "signatures", [GCT], LoadOptions.from_values(consensus="mean", top_k=0))
     sigs = signatures(graph)
     expected_groups = groups(gct.col_metadata_df)
     assert len(sigs) == len(expected_groups)
@@ -255,7 +256,7 @@ def test_mean_consensus_is_the_plain_mean_of_every_group(graph, settings, gct, z
 
 def test_consensus_after_a_filter_loading_twice_changes_nothing(graph, settings, gct, z_by_sig):
     meta = gct.col_metadata_df
-    options = LoadOptions(consensus="modz", min_cc_q75=0.2, top_k=5)
+    options = LoadOptions.from_values(consensus="modz", min_cc_q75=0.2, top_k=5)
     first = load(graph, settings, "signatures", [GCT], options)
     dump = canonical_dump(graph)
     second = load(graph, settings, "signatures", [GCT], options)
@@ -283,7 +284,7 @@ def test_consensus_drops_signatures_without_a_group(graph, settings, gct, tmp_pa
              else line for line in lines]
     write(info, "\n".join(lines) + "\n")
 
-    report = load(graph, settings, "signatures", [GCT, info], LoadOptions(consensus="mean", top_k=0))
+    report = load(graph, settings, "signatures", [GCT, info], LoadOptions.from_values(consensus="mean", top_k=0))
     assert sorted(line for line in report.dropped if "(consensus)" in line) == sorted([
         f"{GCT}: signature {control}: control signature (pert_type ctl_vehicle): in no (pert_id, cell) group; "
         "skipped (consensus)",
@@ -296,9 +297,9 @@ def test_consensus_drops_signatures_without_a_group(graph, settings, gct, tmp_pa
 
 
 def test_consensus_reads_bounded_chunks_and_does_not_depend_on_them(gct, monkeypatch):
-    from kgtool_plugins.sources import signatures as module
+    from kgtool_plugins.sources.signatures import readers
 
-    sizes = spy_column_reads(monkeypatch, module._Gct)
+    sizes = spy_column_reads(monkeypatch, readers.Gct)
     small, _ = run(SignaturesSource(), [GCT], consensus="modz", chunk_signatures=10)
     largest = max(len(m) for m in groups(gct.col_metadata_df).values())
     assert len(sizes) > 10 and max(sizes) <= max(10, largest) and sum(sizes) == len(gct.col_metadata_df)

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from kgtool_plugins.sources import signatures as signatures_module
+from kgtool_plugins.sources.signatures import readers
 from kgtool_plugins.sources.signatures import SignaturesSource, parse_dose_um, parse_time_h
 from toolkit.errors import InputDataError
 from toolkit.graph.batches import SourceReport
@@ -168,19 +169,19 @@ def test_qc_only_needs_qc_pass(tmp_path):
 
 def test_slices_are_bounded_and_lazy(tmp_path, monkeypatch):
     reads: list[tuple[int, int]] = []
-    original = signatures_module._Gctx.block
+    original = readers.Gctx.block
 
     def spy(self, start, stop):
         reads.append((start, stop))
         return original(self, start, stop)
 
-    monkeypatch.setattr(signatures_module._Gctx, "block", spy)
+    monkeypatch.setattr(readers.Gctx, "block", spy)
     paths = demo_set(tmp_path)
     for lenient, checked in ((True, []), (False, [(0, 2), (2, 4), (4, 5)])):
         # strict: one validation pass over the slices (NaN/inf) before the first write; lenient skips it
         reads.clear()
-        stream = SignaturesSource().read(paths, LoadOptions(chunk_signatures=2, batch_size=1, lenient=lenient),
-                                         SourceReport("signatures"))
+        options = LoadOptions.from_values(chunk_signatures=2, batch_size=1, lenient=lenient)
+        stream = SignaturesSource().read(paths, options, SourceReport("signatures"))
         for batch in stream:
             if getattr(batch, "label", None) is NodeLabel.SIGNATURE:
                 break
@@ -205,7 +206,8 @@ def test_streaming_keeps_memory_bounded(tmp_path):
     tracemalloc.start()
     try:
         n = 0
-        for batch in SignaturesSource().read([path], LoadOptions(chunk_signatures=100, top_k=5), SourceReport("s")):
+        options = LoadOptions.from_values(chunk_signatures=100, top_k=5)
+        for batch in SignaturesSource().read([path], options, SourceReport("s")):
             n += len(batch.rows) if getattr(batch, "label", None) is NodeLabel.SIGNATURE else 0
         _, peak = tracemalloc.get_traced_memory()
     finally:

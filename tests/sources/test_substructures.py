@@ -21,6 +21,7 @@ from kgtool_plugins.sources._substructures import (
 from kgtool_plugins.sources.compounds import CompoundsSource
 from tests.helpers import SHARED_DATA
 from toolkit.schema import NodeLabel, RelType
+from tests.inline_cypher import raw_session
 
 from ._util import nodes, rels, run, tsv, write
 
@@ -188,7 +189,7 @@ def _fragment_links(graph) -> dict[str, dict[str, int]]:
     query = ("MATCH (c:Compound)-[r:HAS_SUBSTRUCTURE]->(s:Substructure {kind: $kind}) "
              "RETURN c.pert_id AS pert_id, s.smarts AS smarts, r.count AS count")
     out: dict[str, dict[str, int]] = defaultdict(dict)
-    with graph.session() as session:
+    with raw_session(graph) as session:
         for r in session.run(query, {"kind": FRAGMENT_KIND}):
             out[r["pert_id"]][r["smarts"]] = r["count"]
     return out
@@ -205,7 +206,7 @@ def test_fragments_loaded_into_neo4j_with_their_counts(graph, settings, tmp_path
     path = _hub_subset(tmp_path, every=8)
     report = load(graph, settings, "compounds", [path], LoadOptions(batch_size=2000))
     assert report.status == "completed"
-    with graph.session() as session:
+    with raw_session(graph) as session:
         rows = [r.data() for r in session.run(
             "MATCH (s:Substructure {kind: $kind}) RETURN s.smarts AS smarts, s.name AS name", {"kind": FRAGMENT_KIND})]
         smiles = {r["pert_id"]: r["smiles"] for r in session.run(

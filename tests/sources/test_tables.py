@@ -6,7 +6,7 @@ import gzip
 
 import pytest
 
-from kgtool_plugins.sources._tables import (
+from kgtool_plugins.sources.tables import (
     DelimitedFile,
     GeneTable,
     Problems,

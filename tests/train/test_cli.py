@@ -14,6 +14,7 @@ from toolkit.cli import cli
 from toolkit.cli.train import command as train_command
 from toolkit.cli.train import read_config
 from toolkit.errors import ConfigError
+from tests.inline_cypher import raw_session
 
 CLEAN = {"NEO4J_URI": None, "NEO4J_PASSWORD": None, "NEO4J_USERNAME": None, "KGTOOL_PLUGINS": None}
 
@@ -85,7 +86,7 @@ def test_train_config_file_with_flag_overrides_then_compare_and_predict(demo_gra
     code, out = invoke(["runs", "--compare", first, "train-nope"], home)
     assert code == 1 and "no run 'train-nope'" in out
 
-    with graph.session() as s:
+    with raw_session(graph) as s:
         pert_id = s.run("""MATCH (:Run {run_id: $r})-[:PREDICTED]->(p:Prediction)-[:FOR]->(c:Compound)
                            WITH c LIMIT 1 MATCH (:Run {run_id: $r})-[:PREDICTED]->(p)-[:FOR]->(c)
                            DETACH DELETE p RETURN DISTINCT c.pert_id AS id""", r=second).single()["id"]

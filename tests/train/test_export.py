@@ -7,6 +7,7 @@ import pytest
 
 from toolkit.errors import RunError
 from toolkit.train.export import export_signatures, go_matrix, string_edges
+from tests.inline_cypher import raw_session
 
 
 def test_string_edges_both_directions_sorted_by_target():
@@ -40,7 +41,7 @@ def test_go_propagation_survives_a_cycle():
 
 
 def _one(graph, query, **params):
-    with graph.session() as s:
+    with raw_session(graph) as s:
         return s.run(query, params).single()
 
 

@@ -15,6 +15,7 @@ from toolkit.errors import GraphConnectionError, KgtoolError, RunError, ServerEr
 from toolkit.graph.db import read_failure, translated_read_errors
 from toolkit.train import export
 from toolkit.train.export import (data_hash, export_snapshot, export_snapshot_unpaged, read_vectors)
+from tests.inline_cypher import raw_session
 
 
 def _identical(a, qa, b, qb) -> None:
@@ -69,7 +70,7 @@ def test_levels_select_before_the_vectors_are_read(demo_graph):
 def test_a_signature_of_two_compounds_fills_both_rows_and_a_short_vector_is_an_error(demo_graph):
     graph = demo_graph.graph
     sig = export_snapshot(graph)[0].sample_ids[3]
-    with graph.session() as s:
+    with raw_session(graph) as s:
         pair = s.run("MATCH (s:Signature {sig_id: $sig})-[:OF_COMPOUND]->(c) MATCH (d:Compound) WHERE d <> c "
                      "RETURN c.pert_id AS c, d.pert_id AS d ORDER BY d LIMIT 1", sig=sig).single()
         own, other = pair["c"], pair["d"]
@@ -88,17 +89,17 @@ def test_a_signature_of_two_compounds_fills_both_rows_and_a_short_vector_is_an_e
         assert new.x[order_new].tobytes() == old.x[order_old].tobytes()
         assert new.y[order_new].tobytes() == old.y[order_old].tobytes()
     finally:
-        with graph.session() as s:
+        with raw_session(graph) as s:
             s.run("MATCH (:Signature {sig_id: $sig})-[r:OF_COMPOUND]->(:Compound {pert_id: $d}) DELETE r",
                   sig=sig, d=other).consume()
-    with graph.session() as s:
+    with raw_session(graph) as s:
         z = s.run("MATCH (s:Signature {sig_id: $sig}) RETURN s.z AS z", sig=sig).single()["z"]
         s.run("MATCH (s:Signature {sig_id: $sig}) SET s.z = $z", sig=sig, z=z[:-1]).consume()
     try:
         with pytest.raises(RunError, match=f"lengths \\[{len(z) - 1}, {len(z)}\\] but the graph has {len(z)}"):
             export_snapshot(graph, page_size=200)
     finally:
-        with graph.session() as s:
+        with raw_session(graph) as s:
             s.run("MATCH (s:Signature {sig_id: $sig}) SET s.z = $z", sig=sig, z=z).consume()
     assert export_snapshot(graph)[0].x.tobytes() == export_snapshot_unpaged(graph)[0].x.tobytes()
 
@@ -152,7 +153,7 @@ def test_a_lost_connection_is_one_line(settings):
 
 def test_other_errors_pass_through(session_graph, settings):
     with pytest.raises(exceptions.CypherSyntaxError) as caught:  # a real error from the real server
-        with session_graph.session() as s:
+        with raw_session(session_graph) as s:
             s.run("RETURN nonsense(").consume()
     assert read_failure(caught.value, settings, "x") is None
     assert read_failure(ValueError("bad"), settings, "x") is None

@@ -19,6 +19,7 @@ from toolkit.train.predict import predict
 from toolkit.train.pipeline import train
 from toolkit.train.splits import SplitKind, make_split, shared_groups
 from tests.helpers import registered_plugin
+from tests.inline_cypher import raw_session
 
 FAST = TrainConfig(epochs=15, seed=2, lr=3e-3)
 
@@ -110,7 +111,7 @@ def test_predict_fills_what_the_run_has_not_predicted(demo_graph, trained):
     graph, settings = demo_graph.graph, demo_graph.settings
     before = _predictions(graph, trained.run_id)
     dropped = sorted({c for c, _ in before})[:2]
-    with graph.session() as s:  # make two compounds look new to this run
+    with raw_session(graph) as s:  # make two compounds look new to this run
         s.run("""MATCH (:Run {run_id: $run})-[:PREDICTED]->(p:Prediction)-[:FOR]->(c:Compound)
                  WHERE c.pert_id IN $drop DETACH DELETE p""", run=trained.run_id, drop=dropped).consume()
     run = predict(graph, settings, trained.run_id)

@@ -31,6 +31,7 @@ from toolkit.settings import Settings
 from toolkit.train.export import export_signatures
 from toolkit.train.pipeline import train
 from toolkit.train.splits import make_split, shared_groups
+from tests.inline_cypher import raw_session
 
 def real(test):
     return pytest.mark.shared_data(test)
@@ -84,7 +85,7 @@ def _real_graph(name: str, session_graph, settings: Settings, state: dict) -> Re
     if state["name"] != name or graph_fingerprint(session_graph) != state["fingerprint"]:
         session_graph.delete_everything()
         for source, paths, options in real_loads(*FIXTURES[name]):
-            load(session_graph, settings, source, paths, LoadOptions(**options))
+            load(session_graph, settings, source, paths, LoadOptions.from_values(**options))
         state["name"], state["fingerprint"] = name, graph_fingerprint(session_graph)
     return RealGraph(session_graph, replace(settings, home=state["home"]), name)
 
@@ -100,7 +101,7 @@ def cmapr(session_graph, settings, _state) -> RealGraph:
 
 
 def _scalar(graph, query: str, **params):
-    with graph.session() as s:
+    with raw_session(graph) as s:
         return s.run(query, params).single()[0]
 
 

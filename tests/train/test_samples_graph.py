@@ -20,6 +20,7 @@ from toolkit.hookspecs import hookimpl
 from toolkit.models import TrainConfig, context_error
 from toolkit.train.pipeline import train
 from toolkit.train.samples import training_samples
+from tests.inline_cypher import raw_session
 
 pytestmark = [pytest.mark.neo4j]
 
@@ -48,7 +49,7 @@ def no_go(demo_graph, _demo_state) -> NoGo:
     for source, paths in demo_loads(demo_graph.data_dir):
         if source != "go":
             load(graph, settings, source, paths)
-    with graph.session() as s:
+    with raw_session(graph) as s:
         s.run("MATCH (s:Signature) SET s.qc_pass = true").consume()
         flagged = s.run("MATCH (s:Signature) WITH s ORDER BY s.sig_id LIMIT $n SET s.qc_pass = false "
                         "RETURN collect(s.sig_id) AS ids", n=N_FLAGGED).single()["ids"]

@@ -15,6 +15,7 @@ from toolkit.models import TrainConfig
 from toolkit.train.export import export_signatures
 from toolkit.train.pipeline import train
 from toolkit.train.samples import training_samples
+from tests.inline_cypher import raw_session
 
 pytestmark = [pytest.mark.shared_data]
 
@@ -27,11 +28,11 @@ def _load(graph, settings, consensus: str) -> None:
     from toolkit.load import load
     from toolkit.sources import LoadOptions
 
-    load(graph, settings, "signatures", [CMAPR], LoadOptions(consensus=consensus))
+    load(graph, settings, "signatures", [CMAPR], LoadOptions.from_values(consensus=consensus))
 
 
 def _count(graph, query: str) -> int:
-    with graph.session() as s:
+    with raw_session(graph) as s:
         return s.run(query).single()[0]
 
 

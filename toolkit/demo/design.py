@@ -1,14 +1,19 @@
-"""The planted world: genes, mechanisms (targets, pathway genes, signal weights) and compounds."""
+"""Drawing the planted world: genes, mechanisms (targets, pathway genes, signal weights) and compounds.
+
+:func:`build_design` draws a :class:`toolkit.demo.world.Design` from a spec; for realistic presets it
+then hands the design to :func:`toolkit.demo.mechanism.plant_mechanisms` (network propagation).
+"""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
-from toolkit.demo.molecules import FRAGMENTS, Fragment, make_molecule_sets, make_molecules
+from toolkit.demo.mechanism import plant_mechanisms
+from toolkit.demo.molecules import FRAGMENTS, make_molecule_sets, make_molecules
 from toolkit.demo.spec import STREAM_DESIGN, STREAM_MECHANISM, STREAM_MOLECULES, DemoSpec, rng_for
+from toolkit.demo.world import Compound, Design, Genes, PlantedMoa
 
 ENTREZ_BASE = 900001  # synthetic Entrez ids start here (never collide with real human genes)
 PERT_BASE = 90000001  # synthetic BRD-K ids start here
@@ -42,80 +47,6 @@ STRENGTH_RANGE = (0.7, 1.3)  # per-compound potency
 EC50_RANGE_UM = (0.3, 30.0)  # log-uniform per compound
 HILL_RANGE = (0.8, 2.5)
 OFF_TARGET_WEIGHT = (0.3, 0.5)
-
-
-@dataclass(frozen=True)
-class Genes:
-    entrez: np.ndarray  # int64, ascending
-    symbols: tuple[str, ...]
-
-    def __len__(self) -> int:
-        return len(self.symbols)
-
-    def ensembl(self, i: int) -> str:
-        return f"ENSG9{i + 1:010d}"
-
-
-@dataclass(frozen=True)
-class PlantedMoa:
-    index: int
-    name: str  # e.g. "DEMO kinase C inhibitor"
-    slug: str  # e.g. "kinase-c-inhibitor"
-    gene_class: str
-    letter: str
-    fragment: Fragment
-    pathway: np.ndarray  # gene indices; the first targets_per_moa are the targets
-    weights: np.ndarray  # float, aligned with pathway
-    n_targets: int
-    module: np.ndarray | None = None  # realistic: the planted GO term's genes (targets first)
-
-    @property
-    def targets(self) -> np.ndarray:
-        return self.pathway[: self.n_targets]
-
-    @property
-    def go_genes(self) -> np.ndarray:
-        """Genes annotated to the MoA's planted GO term (and densely linked in STRING); targets first."""
-        return self.module if self.module is not None else self.pathway
-
-
-@dataclass(frozen=True)
-class Compound:
-    pert_id: str
-    cmap_name: str
-    moa: int  # index of the true MoA (hidden in compounds.tsv when not labelled)
-    labelled: bool
-    targets: tuple[int, ...]  # gene indices listed in compounds.tsv (empty if unlabelled)
-    smiles: str
-    inchi_key: str
-    strength: float
-    # realistic presets only
-    ec50_um: float = 0.0
-    hill: float = 1.0
-    off_target: int = -1  # gene index of one target of another MoA, -1 for none
-    off_weight: float = 0.0
-    fragments: tuple[int, ...] = ()  # indices into FRAGMENTS the molecule carries
-
-
-@dataclass(frozen=True)
-class Design:
-    spec: DemoSpec
-    genes: Genes
-    moas: tuple[PlantedMoa, ...]
-    compounds: tuple[Compound, ...]  # sorted by pert_id
-    cells: tuple[str, ...]
-    dose_factors: tuple[float, ...]  # aligned with spec.doses
-    # realistic presets only (see toolkit.demo.mechanism)
-    profiles: np.ndarray | None = None  # (n_moas, n_times, n_genes) mechanism per time point
-    target_profiles: dict[int, np.ndarray] | None = None  # off-target gene -> (n_times, n_genes)
-    responsiveness: np.ndarray | None = None  # (n_cells, n_moas) factor
-
-    def weight_matrix(self) -> np.ndarray:
-        """(n_moas + 1, n_genes) float32 signal weights; the last row (filler) is all zero."""
-        w = np.zeros((len(self.moas) + 1, len(self.genes)), dtype=np.float32)
-        for m in self.moas:
-            w[m.index, m.pathway] = m.weights
-        return w
 
 
 def dose_factor(dose: float, max_dose: float) -> float:
@@ -229,9 +160,7 @@ def build_design(spec: DemoSpec) -> Design:
         dose_factors=tuple(dose_factor(d, max_dose) for d in spec.doses),
     )
     if spec.realistic:
-        from toolkit.demo.mechanism import plant_mechanisms  # needs the STRING graph of this design
-
-        design = plant_mechanisms(design)
+        design = plant_mechanisms(design)  # needs the STRING graph of this design
     return design
 
 

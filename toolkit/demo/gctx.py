@@ -18,8 +18,8 @@ from typing import Callable
 import h5py
 import numpy as np
 
-from toolkit.demo.design import Design
 from toolkit.demo.spec import STREAM_NOISE, STREAM_SIGNATURES, rng_for
+from toolkit.demo.world import Design
 
 logger = logging.getLogger(__name__)
 

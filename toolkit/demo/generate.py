@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from toolkit.demo.design import Design, build_design
+from toolkit.demo.design import build_design
 from toolkit.demo.gctx import write_gctx, write_matrix, write_siginfo
 from toolkit.demo.mechanism import time_factor
 from toolkit.demo.molecules import FRAGMENTS
@@ -34,6 +34,7 @@ from toolkit.demo.spec import (
     write_ground_truth,
 )
 from toolkit.demo.screen import ScreenBlocks, ScreenPlan, write_screen_siginfo
+from toolkit.demo.world import Design
 
 __all__ = [
     "DemoFiles",

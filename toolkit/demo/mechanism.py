@@ -15,9 +15,9 @@ import dataclasses
 
 import numpy as np
 
-from toolkit.demo.design import Design
 from toolkit.demo.network import build_edges
 from toolkit.demo.spec import STREAM_MECHANISM, rng_for
+from toolkit.demo.world import Design
 
 RESTART_LATE = 0.3  # random walk with restart: probability of jumping back to the targets
 RESTART_EARLY = 0.7

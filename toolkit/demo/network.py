@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from toolkit.demo.design import Design
 from toolkit.demo.spec import STREAM_NETWORK, rng_for
+from toolkit.demo.world import Design
 
 HEADER = ("entrez_a", "symbol_a", "entrez_b", "symbol_b", "combined_score")
 

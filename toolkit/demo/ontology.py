@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from toolkit.demo.design import Design
 from toolkit.demo.spec import STREAM_ONTOLOGY, rng_for
+from toolkit.demo.world import Design
 
 GO_BASE = 9900000  # synthetic GO:99xxxxx ids (7 digits)
 GAF_DATE = "20240101"

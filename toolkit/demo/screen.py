@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from toolkit.demo.design import Design
 from toolkit.demo.gctx import CLIP, SIGINFO_HEADER, block_size
 from toolkit.demo.mechanism import compound_effects
 from toolkit.demo.spec import STREAM_NOISE, STREAM_SCREEN, rng_for
+from toolkit.demo.world import Design
 
 SCREEN_HEADER = SIGINFO_HEADER + ("det_plate", "bead_batch", "cc_q75", "pct_self_rank_q25", "is_exemplar_sig")
 CELL_BASELINE_SD = 0.5

@@ -1,9 +1,12 @@
 """The explainer-plugin contract (Captum-shaped): attributions have the shape of the inputs.
 
-Explainers receive a model and arrays, never the graph. Two optional extensions:
+Explainers receive a model and arrays, never the graph. Gradient explainers attribute the model's
+forward function (:meth:`toolkit.models.ModelPlugin.forward_fn`, via :func:`toolkit.models.forward_of`);
+``model`` may also be such a function itself (a structure model with one compound's fingerprint
+bound in, :func:`toolkit.explain.fingerprints.gene_view`). Two optional extensions:
 
 * :class:`EdgeExplainer` also scores network edges (for graph models, see
-  :class:`toolkit.explain.contracts.GraphModel`); the pipeline writes those scores as
+  :class:`toolkit.models.GraphModel`); the pipeline writes those scores as
   ``EXPLAINS_EDGE`` relationships between genes.
 * ``deterministic = False`` marks explainers whose output depends on ``seed`` (sampled baselines,
   learned masks); the quality step then measures seed-to-seed stability for them.
@@ -17,7 +20,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from toolkit.models import ModelPlugin
+from toolkit.models import Explained, forward_of
 
 
 class Explainer(ABC):
@@ -32,12 +35,12 @@ class Explainer(ABC):
     deterministic: ClassVar[bool] = True  # False: the result depends on ``seed``
 
     @classmethod
-    def supports(cls, model: ModelPlugin) -> bool:
-        """Whether this explainer can explain ``model`` (gradient methods need a torch module)."""
-        return model.torch_module() is not None
+    def supports(cls, model: Explained) -> bool:
+        """Whether this explainer can explain ``model`` (gradient methods need a forward function)."""
+        return forward_of(model) is not None
 
     @abstractmethod
-    def attribute(self, model: ModelPlugin, inputs: np.ndarray, targets: np.ndarray, seed: int = 0) -> np.ndarray:
+    def attribute(self, model: Explained, inputs: np.ndarray, targets: np.ndarray, seed: int = 0) -> np.ndarray:
         """Attributions, same shape as ``inputs`` (n_samples, n_features)."""
 
 
@@ -59,9 +62,9 @@ class EdgeExplainer(Explainer):
     """An explainer that scores network edges as well as genes (graph models)."""
 
     @abstractmethod
-    def attribute_edges(self, model: ModelPlugin, inputs: np.ndarray, targets: np.ndarray,
+    def attribute_edges(self, model: Explained, inputs: np.ndarray, targets: np.ndarray,
                         seed: int = 0) -> tuple[np.ndarray, EdgeAttribution]:
         """Gene attributions (as :meth:`attribute`) and the edge scores of the same samples."""
 
-    def attribute(self, model: ModelPlugin, inputs: np.ndarray, targets: np.ndarray, seed: int = 0) -> np.ndarray:
+    def attribute(self, model: Explained, inputs: np.ndarray, targets: np.ndarray, seed: int = 0) -> np.ndarray:
         return self.attribute_edges(model, inputs, targets, seed)[0]

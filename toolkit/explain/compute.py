@@ -18,12 +18,11 @@ from typing import Any, Callable, Container, Mapping, Optional, Sequence
 import numpy as np
 
 from toolkit.explain.base import EdgeExplainer, Explainer
-from toolkit.explain.contracts import is_structure_model
 from toolkit.explain.interactions import PairScore, paired_ablation
 from toolkit.explain.pathways import GeneSets, PathwayScores, pathway_scores
 from toolkit.explain.scoring import score_fn
-from toolkit.explain.structure import SubstructureScore
-from toolkit.models import ModelPlugin
+from toolkit.explain.substructures import SubstructureScore
+from toolkit.models import Explained, ModelPlugin, is_structure_model
 
 logger = logging.getLogger(__name__)
 
@@ -72,13 +71,14 @@ class Explanation:
     samples_attributed: int = 0
 
 
-def model_for(model: ModelPlugin, fingerprints: Mapping[str, np.ndarray], pert_id: str) -> ModelPlugin:
-    """The model as the gene explainers see it for one compound (structure models: fingerprint bound)."""
+def model_for(model: ModelPlugin, fingerprints: Mapping[str, np.ndarray], pert_id: str) -> Explained:
+    """What the gene explainers attribute for one compound: the model, or for a structure model
+    its forward function with the compound's fingerprint bound in."""
     if not is_structure_model(model):
         return model
-    from toolkit.explain.multimodal import BoundStructureModel
+    from toolkit.explain.fingerprints import gene_view
 
-    return BoundStructureModel(model, fingerprints[pert_id])
+    return gene_view(model, fingerprints[pert_id])  # type: ignore[arg-type]
 
 
 def attribute_predictions(explainer: Explainer, model: ModelPlugin, x: np.ndarray,
@@ -148,8 +148,9 @@ def interactions_for(model: ModelPlugin, x: np.ndarray, predictions: Sequence[Pr
 def substructures_for(model: ModelPlugin, x: np.ndarray, predictions: Sequence[PredictionInfo],
                       structures: Mapping[str, CompoundStructure]) -> dict[str, list[SubstructureScore]]:
     """Fingerprint-bit IG → atoms → the compound's substructures (structure models only)."""
-    from toolkit.explain.multimodal import fingerprint_attributions
-    from toolkit.explain.structure import bits_to_atoms, morgan_fingerprint, substructure_scores
+    from toolkit.explain.fingerprints import fingerprint_attributions
+    from toolkit.explain.substructures import bits_to_atoms, substructure_scores
+    from toolkit.structure import morgan_fingerprint
 
     spec = model.fingerprint_spec()  # type: ignore[attr-defined]
     out: dict[str, list[SubstructureScore]] = {}
@@ -166,7 +167,7 @@ def substructures_for(model: ModelPlugin, x: np.ndarray, predictions: Sequence[P
 
 def fingerprints_of(model: ModelPlugin, structures: Mapping[str, CompoundStructure]) -> dict[str, np.ndarray]:
     """Fingerprint bits per compound for a structure model (compounds without a SMILES get none)."""
-    from toolkit.explain.structure import morgan_fingerprint
+    from toolkit.structure import morgan_fingerprint
 
     spec = model.fingerprint_spec()  # type: ignore[attr-defined]
     return {pid: morgan_fingerprint(s.smiles, spec)[0] for pid, s in structures.items() if s.smiles}

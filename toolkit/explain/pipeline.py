@@ -35,14 +35,13 @@ from toolkit.explain.compute import (
     fingerprints_of,
     match_predictions,
 )
-from toolkit.explain.contracts import is_structure_model
 from toolkit.explain.evaluate import QualityConfig, assess
 from toolkit.explain.interactions import interaction_rows
 from toolkit.explain.pathways import GeneSets, pathway_rows
 from toolkit.explain.truth import load_truth
 from toolkit.explain.writeback import BATCH_SIZE, Level, write_rows
 from toolkit.graph.db import Graph
-from toolkit.models import ModelPlugin, TaskData, TrainConfig
+from toolkit.models import Explained, ModelPlugin, TaskData, TrainConfig, is_structure_model
 from toolkit.settings import Settings
 from toolkit.train.pipeline import load_model
 
@@ -166,13 +165,14 @@ def retrain(model_cls: type[ModelPlugin], data: TaskData, config: dict[str, Any]
     return model
 
 
-def explained_view(model: ModelPlugin) -> ModelPlugin:
-    """The model as gene explainers see it (a structure model with a fingerprint bound in)."""
+def explained_view(model: ModelPlugin) -> Explained:
+    """The model as gene explainers see it (a structure model: its forward function with an
+    all-bits-off fingerprint bound in)."""
     if not is_structure_model(model):
         return model
-    from toolkit.explain.multimodal import BoundStructureModel
+    from toolkit.explain.fingerprints import gene_view
 
-    return BoundStructureModel(model, np.zeros(model.fingerprint_spec().n_bits, dtype=np.float32))  # type: ignore[attr-defined]
+    return gene_view(model, np.zeros(model.fingerprint_spec().n_bits, dtype=np.float32))  # type: ignore[arg-type]
 
 
 def limit_signatures(prediction: PredictionInfo, n: int) -> PredictionInfo:

@@ -19,6 +19,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from toolkit.explain.scoring import ScoreFn
+from toolkit.models import forward_of
 
 
 def _trapezoid(y: np.ndarray, x: np.ndarray) -> float:
@@ -142,9 +143,8 @@ def captum_scores(explainer: Any, model: Any, x: np.ndarray, targets: np.ndarray
 def _forward(model: Any) -> Any:
     import torch
 
-    module = model.torch_module()
+    module = forward_of(model)
     if module is not None:
-        module.eval()
         return module
 
     def forward(inp: torch.Tensor) -> torch.Tensor:

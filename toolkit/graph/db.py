@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Iterable, Iterator, Mapping, Optional
 
 from toolkit import cypher
 from toolkit.cypher import Statement
@@ -111,9 +111,69 @@ class Graph:
         self.run_autocommit(cypher.load("write/delete_all_relationships"))
         self.run_autocommit(cypher.load("write/delete_all"))
 
-    def session(self, **kwargs: Any) -> Any:
-        """A raw session on the configured database (for benchmarks that compare write strategies)."""
-        return self._driver.session(database=self.database, **kwargs)
+    def read_plain(self, statement: Statement, **params: Any) -> list[dict[str, Any]]:
+        """:meth:`read` without ``Record.data()``, which walks every value in Python (slow on many
+        rows or long lists); for statements that return plain values (no nodes or paths)."""
+        with self.reading() as reader:
+            return reader.plain(statement, **params)
+
+    def write_records(self, statement: Statement, **params: Any) -> list[dict[str, Any]]:
+        """Run a write statement in one transaction; return its records as dicts."""
+        params = statement.check(params)
+
+        def work(tx: Any) -> list[dict[str, Any]]:
+            return [record.data() for record in tx.run(statement.text, params)]
+
+        with self._driver.session(database=self.database) as session:
+            return session.execute_write(work)
+
+    def run_each(self, statement: Statement, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Run ``statement`` once per parameter set of ``rows``, each in its own auto-commit
+        transaction on one session (the one-statement-per-row baseline that benchmarks compare the
+        batched writer with); the number of statements run."""
+        checked = [statement.check(row) for row in rows]
+        with self._driver.session(database=self.database) as session:
+            for params in checked:
+                session.run(statement.text, params).consume()
+        return len(checked)
+
+    @contextmanager
+    def reading(self) -> Iterator["Reader"]:
+        """A :class:`Reader`: one session for a sequence of read transactions (a paged read)."""
+        with self._driver.session(database=self.database) as session:
+            yield Reader(session)
+
+
+class Reader:
+    """Read transactions of stored statements on one session (one connection), for paged reads.
+
+    Each call is one read transaction, retried by the driver, that returns plain data. A reader may
+    move between threads (a page read ahead on a worker) but serves one call at a time.
+    """
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+
+    def values(self, statement: Statement, **params: Any) -> list[tuple[Any, ...]]:
+        """The records as tuples of their values in ``RETURN`` order, taken as the driver gives them
+        (no ``Record.data()``: that walks every float of every vector in Python)."""
+        params = statement.check(params)
+
+        def work(tx: Any) -> list[tuple[Any, ...]]:
+            return [tuple(record) for record in tx.run(statement.text, params)]
+
+        return self._session.execute_read(work)
+
+    def plain(self, statement: Statement, **params: Any) -> list[dict[str, Any]]:
+        """The records as dicts of their values as the driver gives them (see :meth:`values`)."""
+        params = statement.check(params)
+
+        def work(tx: Any) -> list[dict[str, Any]]:
+            result = tx.run(statement.text, params)
+            keys = result.keys()
+            return [dict(zip(keys, record)) for record in result]
+
+        return self._session.execute_read(work)
 
 
 def read_failure(exc: BaseException, settings: Settings, doing: str) -> Optional[KgtoolError]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from toolkit.errors import ConfigError
-from toolkit.server.manager import ManagedNeo4j, ServerConfig, ServerStatus
+from toolkit.server.config import ServerConfig, ServerStatus
+from toolkit.server.manager import ManagedNeo4j
 
 if TYPE_CHECKING:
     from toolkit.settings import Settings

@@ -1,35 +1,37 @@
-"""Install, configure, start and stop a local Neo4j Community server that kgtool manages itself."""
+"""Install, configure, start and stop a local Neo4j Community server that kgtool manages itself.
+
+:class:`ManagedNeo4j` drives one installation under a kgtool home: its paths and addresses, the
+password, the Java command lines, and the start / stop / wipe sequences. The pieces it builds on:
+:mod:`toolkit.server.config` (what the server is), :mod:`toolkit.server.install` (jars and
+``neo4j.conf``), :mod:`toolkit.server.java` (which Java), :mod:`toolkit.server.process` (pids,
+signals, ports) and :mod:`toolkit.server.health` (is it up yet, and if not, why).
+"""
 
 from __future__ import annotations
 
 import logging
 import os
-import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import time
-import urllib.error
-import urllib.request
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from neo4j import GraphDatabase
-from neo4j.exceptions import AuthError, DriverError, Neo4jError
-
-from toolkit.errors import ConfigError, JavaError, PortInUseError, ServerError
+from toolkit.errors import JavaError, PortInUseError, ServerError
 from toolkit.server import install as _install
+from toolkit.server.config import ServerConfig, ServerStatus
+from toolkit.server.health import bolt_ready, http_ok, last_meaningful_line, log_line_since
 from toolkit.server.java import JavaRuntime, check_java
-from toolkit.settings import memory_defaults
+from toolkit.server.process import is_server_process, kill_child, port_free, register_child, signal_group, wait_exit
+
+__all__ = ["ADMIN_ENTRY_POINT", "ENTRY_POINT", "JVM_OPTIONS", "ManagedNeo4j", "ServerConfig", "ServerStatus"]
 
 logger = logging.getLogger(__name__)
 
 ENTRY_POINT = "org.neo4j.server.CommunityEntryPoint"
 ADMIN_ENTRY_POINT = "org.neo4j.server.startup.Neo4jAdminCommand"
-NEO4J_USER = "neo4j"
 POLL_S = 0.5
 
 # Mostly what the stock neo4j launcher adds from server.jvm.additional. The three --add-opens are
@@ -47,54 +49,6 @@ JVM_OPTIONS: tuple[str, ...] = (
     "--add-opens=java.base/java.io=ALL-UNNAMED",
     "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
 )
-
-_JVM_SIZE = re.compile(r"[1-9][0-9]*[kKmMgGtT]?")
-
-# Popen handles of servers started by this Python process, so that any ManagedNeo4j can reap them.
-_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
-
-
-@dataclass(frozen=True)
-class ServerConfig:
-    """Where and how the managed server runs. Neo4j lives in ``home/neo4j/neo4j-community-<version>``."""
-
-    home: Path
-    bolt_port: int = 7687
-    http_port: int = 7474
-    heap: str = field(default_factory=lambda: memory_defaults()[0])  # see toolkit.settings
-    pagecache: str = field(default_factory=lambda: memory_defaults()[1])
-    version: str = "5.26.30"
-    browser_version: str = "5.24.0"
-    maven_args: tuple[str, ...] = ()  # extra mvn arguments, e.g. ("-s", "settings.xml")
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "home", Path(self.home).expanduser().absolute())
-        for name in ("bolt_port", "http_port"):
-            port = getattr(self, name)
-            if not isinstance(port, int) or not 1 <= port <= 65535:
-                raise ConfigError(f"{name}={port!r} is not a TCP port; use a number between 1 and 65535")
-        if not _JVM_SIZE.fullmatch(self.heap):
-            raise ConfigError(f"heap={self.heap!r} is not a JVM memory size; use a number with k, m or g, e.g. 1g")
-        if self.bolt_port == self.http_port:
-            raise ConfigError(
-                f"bolt and http ports are both {self.bolt_port}; set KGTOOL_BOLT_PORT and KGTOOL_HTTP_PORT "
-                "to two different ports"
-            )
-
-
-@dataclass(frozen=True)
-class ServerStatus:
-    """A snapshot of the managed server."""
-
-    running: bool
-    pid: int | None
-    installed: bool
-    neo4j_home: Path
-    data_dir: Path
-    bolt_uri: str
-    browser_url: str
-    version: str
-    java_version: str | None
 
 
 class ManagedNeo4j:
@@ -149,7 +103,7 @@ class ManagedNeo4j:
         except FileNotFoundError:
             pass
         path.parent.mkdir(parents=True, exist_ok=True)
-        value = secrets.token_urlsafe(24)
+        value = "k" + secrets.token_urlsafe(24)  # never a leading "-": neo4j-admin would read it as an option
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:  # created concurrently: use that one
@@ -230,27 +184,7 @@ class ManagedNeo4j:
 
     def _is_our_server(self, pid: int) -> bool:
         """Whether ``pid`` is alive (not a zombie) and, where /proc tells, runs this home's Neo4j."""
-        child = _CHILDREN.get(pid)
-        if child is not None:
-            if child.poll() is not None:
-                _CHILDREN.pop(pid, None)
-                return False
-            return True
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            pass
-        proc_dir = Path("/proc") / str(pid)
-        if not proc_dir.is_dir():
-            return True
-        try:
-            state = (proc_dir / "stat").read_text().rsplit(")", 1)[1].split()[0]
-            argv = (proc_dir / "cmdline").read_bytes().split(b"\0")
-        except (OSError, IndexError):
-            return False
-        return state not in ("Z", "X") and f"--home-dir={self.neo4j_home}".encode() in argv
+        return is_server_process(pid, self.neo4j_home)
 
     def _running_pid(self) -> int | None:
         pid = self._read_pid()
@@ -308,7 +242,7 @@ class ManagedNeo4j:
         taken = [
             f"{port} ({kind})"
             for kind, port in (("bolt", self.config.bolt_port), ("http", self.config.http_port))
-            if not _port_free(port)
+            if not port_free(port)
         ]
         if taken:
             which = " and ".join(taken)
@@ -323,7 +257,7 @@ class ManagedNeo4j:
         logger.info("setting the initial Neo4j password (first start of %s)", self.neo4j_home)
         proc = subprocess.run(cmd, env=self.admin_env(), capture_output=True, text=True, timeout=300, check=False)
         if proc.returncode != 0:
-            line = _last_meaningful_line(proc.stdout + "\n" + proc.stderr) or f"exit status {proc.returncode}"
+            line = last_meaningful_line(proc.stdout + "\n" + proc.stderr) or f"exit status {proc.returncode}"
             raise ServerError(
                 f"setting the initial Neo4j password failed: {line}; check {self.conf_dir / 'neo4j.conf'} "
                 f"or wipe {self.data_dir} and retry"
@@ -342,7 +276,7 @@ class ManagedNeo4j:
                 cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 env=self.admin_env(), cwd=self.neo4j_home, start_new_session=True,
             )
-        _CHILDREN[proc.pid] = proc
+        register_child(proc)
         self.pid_file.parent.mkdir(parents=True, exist_ok=True)
         self.pid_file.write_text(f"{proc.pid}\n", encoding="utf-8")
         return proc, offsets
@@ -357,7 +291,7 @@ class ManagedNeo4j:
                 raise ServerError(
                     f"Neo4j exited during startup: {line}; see {self.console_log} and {self.logs_dir / 'neo4j.log'}"
                 )
-            if self._bolt_ready(password) and _http_ok(self.browser_url):
+            if bolt_ready(self.bolt_uri, password, self.password_file, self.data_dir) and http_ok(self.browser_url):
                 return
             if time.monotonic() >= deadline:
                 line = self._startup_log_line(offsets) or "no log output"
@@ -367,30 +301,8 @@ class ManagedNeo4j:
                 )
             time.sleep(POLL_S)
 
-    def _bolt_ready(self, password: str) -> bool:
-        try:
-            with GraphDatabase.driver(self.bolt_uri, auth=(NEO4J_USER, password), connection_timeout=2.0) as driver:
-                driver.verify_connectivity()
-        except AuthError as exc:
-            raise ServerError(
-                f"Neo4j at {self.bolt_uri} rejected the password in {self.password_file} ({exc.code}); "
-                f"restore the original password file or wipe {self.data_dir} and start again"
-            ) from exc
-        except (DriverError, Neo4jError, OSError) as exc:
-            logger.debug("bolt not ready yet: %s", exc)
-            return False
-        return True
-
     def _startup_log_line(self, offsets: dict[Path, int]) -> str | None:
-        text = ""
-        for path in self._log_files():
-            try:
-                with open(path, "rb") as handle:
-                    handle.seek(offsets.get(path, 0))
-                    text += handle.read().decode("utf-8", errors="replace") + "\n"
-            except OSError:
-                continue
-        return _last_meaningful_line(text)
+        return log_line_since(self._log_files(), offsets)
 
     # -- stop and wipe ------------------------------------------------------------------------
 
@@ -401,31 +313,20 @@ class ManagedNeo4j:
             self.pid_file.unlink(missing_ok=True)
             return False
         logger.info("stopping Neo4j (pid %d)", pid)
-        _signal_group(pid, signal.SIGTERM)
+        signal_group(pid, signal.SIGTERM)
         if not self._wait_exit(pid, timeout):
             logger.warning("Neo4j (pid %d) did not stop within %.0f s; killing it", pid, timeout)
-            _signal_group(pid, signal.SIGKILL)
+            signal_group(pid, signal.SIGKILL)
             if not self._wait_exit(pid, 30):
                 raise ServerError(f"Neo4j (pid {pid}) survived SIGKILL; kill it by hand (kill -9 {pid}) and retry")
         self.pid_file.unlink(missing_ok=True)
         return True
 
     def _wait_exit(self, pid: int, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while self._is_our_server(pid):
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.1)
-        return True
+        return wait_exit(pid, self.neo4j_home, timeout)
 
     def _kill(self, proc: subprocess.Popen[bytes]) -> None:
-        if proc.poll() is None:
-            _signal_group(proc.pid, signal.SIGKILL)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                logger.error("Neo4j (pid %d) did not exit after SIGKILL", proc.pid)
-        _CHILDREN.pop(proc.pid, None)
+        kill_child(proc)
         self.pid_file.unlink(missing_ok=True)
 
     def wipe_data(self) -> None:
@@ -438,55 +339,3 @@ class ManagedNeo4j:
         self.password_file.unlink(missing_ok=True)
         logger.info("wiped %s and the stored password", self.data_dir)
 
-
-def _port_free(port: int) -> bool:
-    """True when nothing listens on 127.0.0.1:``port`` (TIME_WAIT leftovers do not count)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def _http_ok(url: str) -> bool:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
-    try:
-        with opener.open(url, timeout=2.0) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError) as exc:
-        logger.debug("http not ready yet: %s", exc)
-        return False
-
-
-def _signal_group(pid: int, sig: signal.Signals) -> None:
-    try:
-        if os.getpgid(pid) == pid:
-            os.killpg(pid, sig)
-        else:
-            os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
-
-
-_NOISE_PREFIXES = (
-    "WARNING:", "at ", "...", "Picked up ",
-    "Error: Could not create the Java Virtual Machine", "Error: A fatal exception has occurred",
-    "Error occurred during initialization of VM",
-)
-_ERROR_MARKERS = ("ERROR", "Error", "Exception", "Caused by", "Invalid", "FATAL")
-
-
-def _last_meaningful_line(text: str) -> str | None:
-    """The last error-looking log line (else the last ordinary one), squeezed to one short line."""
-    lines = [line.strip() for line in text.splitlines()]
-    lines = [line for line in lines if line and not line.startswith(_NOISE_PREFIXES)]
-    if not lines:
-        return None
-    errors = [line for line in lines if any(marker in line for marker in _ERROR_MARKERS)]
-    # A Java stack trace's headline says more than its innermost "Caused by: NumberFormatException".
-    headlines = [line for line in errors if not line.startswith("Caused by")]
-    chosen = (headlines or errors or lines)[-1]
-    chosen = re.sub(r'^Exception in thread "[^"]*" ', "", chosen)
-    return chosen if len(chosen) <= 400 else chosen[:397] + "..."

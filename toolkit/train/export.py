@@ -29,7 +29,7 @@ import numpy as np
 
 from toolkit import cypher
 from toolkit.errors import ConfigError, RunError
-from toolkit.graph.db import Graph, translated_read_errors
+from toolkit.graph.db import Graph, Reader, translated_read_errors
 from toolkit.models import GraphContext, TaskData
 
 logger = logging.getLogger(__name__)
@@ -144,7 +144,7 @@ def export_snapshot(graph: Graph, with_context: bool = False, go_min_genes: int 
         raise ConfigError(f"export page size must be at least 1, not {page_size}")
     with translated_read_errors(graph.settings, "exporting the training snapshot"):
         genes = graph.read(cypher.load("export/landmark_genes"))
-        rows = _plain_read(graph, cypher.load("export/task_signature_rows"))
+        rows = graph.read_plain(cypher.load("export/task_signature_rows"))
         if not rows:
             raise RunError("the graph holds no signatures linked to compounds; load some with "
                            "`kgtool load signatures …` (or run `kgtool demo`)")
@@ -174,8 +174,8 @@ def export_snapshot(graph: Graph, with_context: bool = False, go_min_genes: int 
 
 def read_vectors(graph: Graph, sample_ids: Sequence[str], x: np.ndarray, page_size: int = PAGE_SIZE) -> None:
     """Fill row i of ``x`` with the z-vector of signature ``sample_ids[i]``, reading ``page_size``
-    signatures per query (each id once, in the given order) on one session, the next page read by a
-    worker thread while this one is copied: at most two pages are ever held as Python values."""
+    signatures per query (each id once, in the given order) on one :class:`Reader`, the next page
+    read by a worker thread while this one is copied: at most two pages are ever held as Python values."""
     rows_of: dict[str, Any] = {}
     for i, sig in enumerate(sample_ids):
         seen = rows_of.get(sig)
@@ -191,12 +191,12 @@ def read_vectors(graph: Graph, sample_ids: Sequence[str], x: np.ndarray, page_si
     filled = 0
     starts = range(0, len(unique), page_size)
     # one page ahead: the next page is read (server work, network) while this one is copied
-    with graph.session() as session, ThreadPoolExecutor(max_workers=1) as reader:
-        ahead = [reader.submit(vector_page, session, statement, unique[start:start + page_size]) for start in starts[:1]]
+    with graph.reading() as pages, ThreadPoolExecutor(max_workers=1) as worker:
+        ahead = [worker.submit(vector_page, pages, statement, unique[start:start + page_size]) for start in starts[:1]]
         for k in range(len(starts)):
             records = ahead.pop().result()
             if k + 1 < len(starts):
-                ahead.append(reader.submit(vector_page, session, statement,
+                ahead.append(worker.submit(vector_page, pages, statement,
                                            unique[starts[k + 1]:starts[k + 1] + page_size]))
             lengths = {len(z) for _, z in records}
             if lengths - {width}:
@@ -220,29 +220,11 @@ def read_vectors(graph: Graph, sample_ids: Sequence[str], x: np.ndarray, page_si
                        "the export (the graph changed while it was read); run the command again")
 
 
-def _plain_read(graph: Graph, statement: cypher.Statement, **params: Any) -> list[dict[str, Any]]:
-    """:meth:`Graph.read` without ``Record.data()`` (slow on many rows; the values are plain)."""
-    params = statement.check(params)
-
-    def work(tx: Any) -> list[dict[str, Any]]:
-        result = tx.run(statement.text, params)
-        keys = result.keys()
-        return [dict(zip(keys, record)) for record in result]
-
-    with graph.session() as session:
-        return session.execute_read(work)
-
-
-def vector_page(session: Any, statement: cypher.Statement, sig_ids: Sequence[str]) -> list[tuple[str, list[float]]]:
+def vector_page(pages: Reader, statement: cypher.Statement, sig_ids: Sequence[str]) -> list[tuple[str, list[float]]]:
     """One page of (sig_id, z-vector) in one read transaction (retried by the driver). The values are
-    taken from the records as they are: ``Record.data()`` walks every float of every vector in
-    Python, which made each page ten times slower."""
-    params = statement.check({"sig_ids": list(sig_ids)})
-
-    def work(tx: Any) -> list[tuple[str, list[float]]]:
-        return [(record[0], record[1]) for record in tx.run(statement.text, params)]
-
-    return session.execute_read(work)
+    taken from the records as they are (:meth:`Reader.values`): ``Record.data()`` walks every float
+    of every vector in Python, which made each page ten times slower."""
+    return pages.values(statement, sig_ids=list(sig_ids))
 
 
 def _labels(rows: Sequence[Mapping[str, Any]]) -> tuple[np.ndarray, tuple[str, ...]]:

@@ -98,7 +98,7 @@ def cross_validate(model_cls: type[ModelPlugin], data: TaskData, config: TrainCo
         model = model_cls(len(data.gene_ids), len(data.classes), config.params)
         fitted = with_control(data, control, config.seed, fold.train)
         model.fit(fitted.subset(fold.train), config, fitted.subset(fold.valid))
-        ev = evaluate(model.predict(data.x, data.compound_ids), data, fold, ("test",))
+        ev = evaluate(model.predict_proba(data.x, compounds=data.compound_ids), data, fold, ("test",))
         folds.append({"fold": number, "train": len(fold.train), "valid": len(fold.valid), "test": len(fold.test),
                       "metrics": dict(ev.metrics)})
         logger.info("fold %d/%d: %s", number, k, ev.metrics)
@@ -212,7 +212,7 @@ def train(graph: Graph, settings: Settings, model_name: str, config: TrainConfig
         history = model.fit(fit_data.subset(split.train), config, fit_data.subset(split.valid))
         run_dir.mkdir(parents=True, exist_ok=True)
         model.save(run_dir / CHECKPOINT)
-        proba = model.predict(data.x, data.compound_ids)
+        proba = model.predict_proba(data.x, compounds=data.compound_ids)
         sides = row_sides(len(data.sample_ids), split)
         rows = prediction_rows(run.run_id, data.classes, data.compound_ids, proba, data.y, sides)
         graph.write(cypher.load("write/predictions"), run_id=run.run_id, rows=rows)

@@ -150,7 +150,7 @@ def predict(graph: Graph, settings: Settings, train_run_id: str, compounds: Sequ
             return {"compounds_predicted": 0, "signatures": 0, "samples": 0, "predictions_written": 0,
                     "skipped": len(done)}
         part = data.subset(index)
-        proba = model.predict(part.x, part.compound_ids)
+        proba = model.predict_proba(part.x, compounds=part.compound_ids)
         rows = prediction_rows(train_run_id, classes, part.compound_ids, proba, truth_in(part, classes),
                                [PREDICT_SPLIT] * len(part.sample_ids))
         graph.write(cypher.load("write/predictions"), run_id=train_run_id, rows=rows)

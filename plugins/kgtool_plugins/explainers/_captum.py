@@ -1,21 +1,28 @@
-"""Shared pieces of the Captum explainer plugins: module access, batching, noise baselines."""
+"""What every Captum explainer plugin shares, once: the forward-function lookup, row batching,
+seeding and noise baselines. An explainer names its Captum class and its ``attribute`` arguments::
+
+    return attribute_rows(IntegratedGradients, model, inputs, targets, batch_size=64, seed=seed,
+                          baselines=torch.zeros_like, n_steps=50)
+"""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from toolkit.models import ModelPlugin
+from toolkit.models import Explained, Forward, forward_of
 
 
-def module_of(model: ModelPlugin) -> Any:
-    module = model.torch_module()
-    if module is None:
-        raise ValueError(f"model {model.name!r} exposes no torch module; pick a non-gradient explainer")
-    module.eval()
-    return module
+def forward_for(model: Explained) -> Forward:
+    """The forward function Captum attributes (:func:`toolkit.models.forward_of`); a one-line
+    ValueError when the model has none."""
+    forward = forward_of(model)
+    if forward is None:
+        name = getattr(model, "name", type(model).__name__)
+        raise ValueError(f"model {name!r} exposes no torch module (no forward function); pick a non-gradient explainer")
+    return forward
 
 
 def batched(fn: Callable[[Any, Any], Any], inputs: np.ndarray, targets: np.ndarray, batch_size: int) -> np.ndarray:
@@ -51,3 +58,20 @@ def seeded(seed: int) -> Iterator[None]:
         yield
     finally:
         np.random.set_state(state)
+
+
+def attribute_rows(method: Callable[[Forward], Any], model: Explained, inputs: np.ndarray, targets: np.ndarray, *,
+                   batch_size: int, seed: int, baselines: Any, no_grad: bool = False, **kwargs: Any) -> np.ndarray:
+    """Attributions (shaped like ``inputs``) of Captum ``method`` built on the model's forward
+    function: row batches of ``batch_size``, seeded by ``seed``, ``baselines`` a value or a function
+    of the batch tensor, ``kwargs`` passed on to ``attribute``; ``no_grad`` for perturbation methods."""
+    import torch
+
+    attributor = method(forward_for(model))
+
+    def one_batch(x: Any, t: Any) -> Any:
+        base = baselines(x) if callable(baselines) else baselines
+        return attributor.attribute(x, baselines=base, target=t, **kwargs)
+
+    with seeded(seed), (torch.no_grad() if no_grad else nullcontext()):
+        return batched(one_batch, inputs, targets, batch_size)

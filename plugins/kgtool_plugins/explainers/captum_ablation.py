@@ -6,10 +6,11 @@ from typing import Any
 
 import numpy as np
 
-from kgtool_plugins.explainers._captum import batched, module_of
 from toolkit.explain.base import Explainer
 from toolkit.hookspecs import hookimpl
-from toolkit.models import ModelPlugin
+from toolkit.models import Explained
+
+from ._captum import attribute_rows
 
 
 class FeatureAblationExplainer(Explainer):
@@ -20,16 +21,11 @@ class FeatureAblationExplainer(Explainer):
         self.perturbations_per_eval = perturbations_per_eval
         self.batch_size = batch_size
 
-    def attribute(self, model: ModelPlugin, inputs: np.ndarray, targets: np.ndarray, seed: int = 0) -> np.ndarray:
-        import torch
+    def attribute(self, model: Explained, inputs: np.ndarray, targets: np.ndarray, seed: int = 0) -> np.ndarray:
         from captum.attr import FeatureAblation
 
-        torch.manual_seed(seed)
-        method = FeatureAblation(module_of(model))
-        with torch.no_grad():
-            return batched(lambda x, t: method.attribute(x, baselines=0.0, target=t,
-                                                         perturbations_per_eval=self.perturbations_per_eval),
-                           inputs, targets, self.batch_size)
+        return attribute_rows(FeatureAblation, model, inputs, targets, batch_size=self.batch_size, seed=seed,
+                              baselines=0.0, no_grad=True, perturbations_per_eval=self.perturbations_per_eval)
 
 
 @hookimpl

@@ -6,10 +6,11 @@ from typing import Any
 
 import numpy as np
 
-from kgtool_plugins.explainers._captum import batched, module_of, noise_baselines, seeded
 from toolkit.explain.base import Explainer
 from toolkit.hookspecs import hookimpl
-from toolkit.models import ModelPlugin
+from toolkit.models import Explained
+
+from ._captum import attribute_rows, noise_baselines
 
 
 class DeepLiftExplainer(Explainer):
@@ -19,14 +20,12 @@ class DeepLiftExplainer(Explainer):
     def __init__(self, batch_size: int = 256) -> None:
         self.batch_size = batch_size
 
-    def attribute(self, model: ModelPlugin, inputs: np.ndarray, targets: np.ndarray, seed: int = 0) -> np.ndarray:
+    def attribute(self, model: Explained, inputs: np.ndarray, targets: np.ndarray, seed: int = 0) -> np.ndarray:
         import torch
         from captum.attr import DeepLift
 
-        torch.manual_seed(seed)
-        method = DeepLift(module_of(model))
-        return batched(lambda x, t: method.attribute(x, baselines=torch.zeros_like(x), target=t),
-                       inputs, targets, self.batch_size)
+        return attribute_rows(DeepLift, model, inputs, targets, batch_size=self.batch_size, seed=seed,
+                              baselines=torch.zeros_like)
 
 
 class DeepLiftShapExplainer(Explainer):
@@ -39,14 +38,12 @@ class DeepLiftShapExplainer(Explainer):
         self.scale = scale
         self.batch_size = batch_size
 
-    def attribute(self, model: ModelPlugin, inputs: np.ndarray, targets: np.ndarray, seed: int = 0) -> np.ndarray:
+    def attribute(self, model: Explained, inputs: np.ndarray, targets: np.ndarray, seed: int = 0) -> np.ndarray:
         from captum.attr import DeepLiftShap
 
-        method = DeepLiftShap(module_of(model))
         baselines = noise_baselines(inputs.shape[1], self.n_baselines, self.scale, seed)
-        with seeded(seed):
-            return batched(lambda x, t: method.attribute(x, baselines=baselines, target=t), inputs, targets,
-                           self.batch_size)
+        return attribute_rows(DeepLiftShap, model, inputs, targets, batch_size=self.batch_size, seed=seed,
+                              baselines=baselines)
 
 
 @hookimpl

@@ -8,9 +8,9 @@ import numpy as np
 
 from toolkit.explain.base import Explainer
 from toolkit.hookspecs import hookimpl
-from toolkit.models import ModelPlugin
+from toolkit.models import Explained
 
-from ._captum import batched, module_of
+from ._captum import attribute_rows
 
 
 class IntegratedGradientsExplainer(Explainer):
@@ -21,14 +21,12 @@ class IntegratedGradientsExplainer(Explainer):
         self.n_steps = n_steps
         self.batch_size = batch_size
 
-    def attribute(self, model: ModelPlugin, inputs: np.ndarray, targets: np.ndarray, seed: int = 0) -> np.ndarray:
+    def attribute(self, model: Explained, inputs: np.ndarray, targets: np.ndarray, seed: int = 0) -> np.ndarray:
         import torch
         from captum.attr import IntegratedGradients
 
-        torch.manual_seed(seed)
-        ig = IntegratedGradients(module_of(model))
-        return batched(lambda x, t: ig.attribute(x, baselines=torch.zeros_like(x), target=t, n_steps=self.n_steps),
-                       inputs, targets, self.batch_size)
+        return attribute_rows(IntegratedGradients, model, inputs, targets, batch_size=self.batch_size, seed=seed,
+                              baselines=torch.zeros_like, n_steps=self.n_steps)
 
 
 @hookimpl

@@ -6,10 +6,11 @@ from typing import Any
 
 import numpy as np
 
-from kgtool_plugins.explainers._captum import batched, module_of, noise_baselines, seeded
 from toolkit.explain.base import Explainer
 from toolkit.hookspecs import hookimpl
-from toolkit.models import ModelPlugin
+from toolkit.models import Explained
+
+from ._captum import attribute_rows, noise_baselines
 
 
 class GradientShapExplainer(Explainer):
@@ -23,14 +24,12 @@ class GradientShapExplainer(Explainer):
         self.scale = scale
         self.batch_size = batch_size
 
-    def attribute(self, model: ModelPlugin, inputs: np.ndarray, targets: np.ndarray, seed: int = 0) -> np.ndarray:
+    def attribute(self, model: Explained, inputs: np.ndarray, targets: np.ndarray, seed: int = 0) -> np.ndarray:
         from captum.attr import GradientShap
 
-        method = GradientShap(module_of(model))
         baselines = noise_baselines(inputs.shape[1], self.n_baselines, self.scale, seed)
-        with seeded(seed):
-            return batched(lambda x, t: method.attribute(x, baselines=baselines, target=t, n_samples=self.n_samples),
-                           inputs, targets, self.batch_size)
+        return attribute_rows(GradientShap, model, inputs, targets, batch_size=self.batch_size, seed=seed,
+                              baselines=baselines, n_samples=self.n_samples)
 
 
 @hookimpl

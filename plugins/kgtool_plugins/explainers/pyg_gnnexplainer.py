@@ -1,6 +1,6 @@
 """PyG ``GNNExplainer`` for graph models: a soft mask over genes (node features) and STRING edges.
 
-Applies to models that follow :class:`toolkit.explain.contracts.GraphModel`. Each signature is one
+Applies to models that follow :class:`toolkit.models.GraphModel`. Each signature is one
 graph (genes as nodes, the z-score as the single node feature), explained by its own mask
 optimisation by default. ``graphs_per_batch`` > 1 explains that many signatures together as
 disjoint copies of the gene graph (the size penalties divided by the number of copies), but do not
@@ -21,9 +21,8 @@ from typing import Any
 import numpy as np
 
 from toolkit.explain.base import EdgeAttribution, EdgeExplainer
-from toolkit.explain.contracts import is_graph_model
 from toolkit.hookspecs import hookimpl
-from toolkit.models import ModelPlugin
+from toolkit.models import Explained, is_graph_model
 
 # torch_geometric.explain.algorithm.GNNExplainer defaults
 EDGE_SIZE = 0.005
@@ -41,17 +40,17 @@ class GNNExplainerPlugin(EdgeExplainer):
         self.graphs_per_batch = graphs_per_batch
 
     @classmethod
-    def supports(cls, model: ModelPlugin) -> bool:
+    def supports(cls, model: Explained) -> bool:
         return is_graph_model(model)
 
-    def attribute_edges(self, model: ModelPlugin, inputs: np.ndarray, targets: np.ndarray,
+    def attribute_edges(self, model: Explained, inputs: np.ndarray, targets: np.ndarray,
                         seed: int = 0) -> tuple[np.ndarray, EdgeAttribution]:
         import torch
         from torch_geometric.explain import Explainer as PygExplainer
         from torch_geometric.explain import GNNExplainer
 
         if not is_graph_model(model):
-            raise ValueError(f"model {model.name!r} is not a graph model (needs graph_module() and edge_index())")
+            raise ValueError(f"model {getattr(model, 'name', model)!r} is not a graph model (needs graph_module() and edge_index())")
         torch.manual_seed(seed)
         module = model.graph_module()  # type: ignore[attr-defined]
         module.eval()

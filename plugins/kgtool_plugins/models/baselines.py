@@ -1,6 +1,7 @@
 """Reference models every learned MoA model should beat.
 
-* ``majority``: the training label prior for every input (no torch module);
+* ``majority``: the training label prior for every input (no torch module; state
+  ``{"prior": [...]}``);
 * ``nearest_centroid``: CMap-style class centroids. Each class's centroid is the mean of its
   labelled training signatures (a multi-label row counts with its soft-target share); a query's
   class logits are its Pearson correlation with each centroid divided by a temperature, picked
@@ -27,12 +28,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
 
 from toolkit.hookspecs import hookimpl
-from toolkit.models import ModelPlugin, TaskData, TrainConfig
+from toolkit.models import GraphContext, ModelPlugin, TaskData, TrainConfig
 from toolkit.train.loop import class_weights, predict_logits, soft_targets, softmax
 from toolkit.train.metrics import compound_macro_f1, log_loss
 
@@ -64,7 +65,8 @@ class MajorityModel(ModelPlugin):
         self.prior = label_prior(train)
         return {"epochs_run": 0, "best_valid_loss": None}
 
-    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+    def predict_proba(self, x: np.ndarray, *, compounds: Optional[Sequence[str]] = None,
+                      context: Optional[GraphContext] = None) -> np.ndarray:
         return np.tile(self.prior, (len(x), 1))
 
     def state_dict(self) -> dict[str, Any]:
@@ -109,7 +111,8 @@ class ModuleBaseline(ModelPlugin):
             raise RuntimeError(f"{self.name} is not fitted: call fit() or load a checkpoint first")
         return self.module
 
-    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+    def predict_proba(self, x: np.ndarray, *, compounds: Optional[Sequence[str]] = None,
+                      context: Optional[GraphContext] = None) -> np.ndarray:
         x = np.asarray(x, dtype=np.float32)
         return softmax(predict_logits(self._fitted(), x, batch_size=self.predict_batch_size), self.n_classes)
 

@@ -15,7 +15,7 @@ runs PyG message passing on B disjoint copies of the graph. Both forms compute t
 (tested), and the disjoint form is what graph explainers see.
 
 Explanations: ``torch_module()`` maps (n, n_genes) signatures to logits (Captum); the model is
-also a :class:`toolkit.explain.contracts.GraphModel` — ``graph_module()`` takes
+also a :class:`toolkit.models.GraphModel` — ``graph_module()`` takes
 ``(x (n*n_genes, 1), tiled edge_index, batch)`` and ``edge_index()`` gives the (2, E) gene edges —
 so PyG's GNNExplainer can mask the STRING edges the convolutions use.
 
@@ -26,7 +26,7 @@ epochs on development data (demo seed 1). The z-scores are multiplied by a fixed
 about 3x smaller than single signatures) reach the same regime. On ~50 compound-level training
 rows (realistic demo, seed 1) the model used to collapse to one or two classes (validation
 compound macro-F1 ~0.01-0.07): one optimiser step an epoch. With at least 8 steps an epoch
-(:mod:`kgtool_plugins.models._torch`) and the input scale it reached 0.37-0.60.
+(:mod:`toolkit.train.torch_model`) and the input scale it reached 0.37-0.60.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ import numpy as np
 from toolkit.hookspecs import hookimpl
 from toolkit.models import TaskData, context_error
 
-from ._torch import TorchModel
+from toolkit.train.torch_model import TorchModel
 
 DEFAULTS: dict[str, Any] = {"conv": "gcn", "hidden": 16, "layers": 2, "emb": 16, "dropout": 0.1}
 

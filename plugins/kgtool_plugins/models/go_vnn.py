@@ -26,7 +26,7 @@ import numpy as np
 from toolkit.hookspecs import hookimpl
 from toolkit.models import TaskData, context_error
 
-from ._torch import TorchModel, tensors_with_prefix
+from toolkit.train.torch_model import TorchModel, tensors_with_prefix
 
 DEFAULTS: dict[str, Any] = {"neurons_per_term": 16, "neurons_per_gene": 0.0, "dropout": 0.1,
                             "activation": "relu", "batch_norm": False}

@@ -16,31 +16,42 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional, Sequence
+from typing import Optional, Sequence
 
-from ._tables import Problems
-
-if TYPE_CHECKING:
-    from .compounds import _Compound
+from .compound_structures import parse_smiles
+from .tables import Problems
 
 logger = logging.getLogger(__name__)
 
 SMILES_COLUMNS = ("canonical_smiles", "smiles", "SMILES")
 
 
+@dataclass
+class CompoundRecord:
+    """One compound as the tables give it: id, name, the first structure and where it came from, annotations."""
+
+    pert_id: str
+    name: str = ""
+    smiles: str = ""
+    inchikey: str = ""
+    smiles_at: tuple[Path, str] = (Path("."), "")
+    smiles_id: str = ""  # the id as written on the row the SMILES came from (a Hub sample id, or the pert_id)
+    moas: list[str] = field(default_factory=list)
+    targets: list[str] = field(default_factory=list)
+
+
 def canonical(smiles: str) -> Optional[str]:
     """RDKit canonical SMILES (a CXSMILES extension RDKit cannot read ignored); None if it does not parse."""
     from rdkit import Chem, rdBase
 
-    from .compounds import _parse
-
     with rdBase.BlockLogs():
-        mol, _ = _parse(smiles)
+        mol, _ = parse_smiles(smiles)
         return Chem.MolToSmiles(mol) if mol is not None else None
 
 
-def check_smiles(comp: _Compound, smiles: str, raw_id: str, path: Path, record: str, problems: Problems) -> None:
+def check_smiles(comp: CompoundRecord, smiles: str, raw_id: str, path: Path, record: str, problems: Problems) -> None:
     """A further SMILES for ``comp`` (which holds one already): fine if the same structure, else reported."""
     if smiles == comp.smiles:
         return

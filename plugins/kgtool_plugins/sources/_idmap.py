@@ -27,7 +27,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
-from ._tables import MISSING, DelimitedFile, Head, Problems, parse_int, split_list
+from .tables import MISSING, DelimitedFile, Head, Problems, parse_int, split_list
 
 UNIPROT = "UniProtKB"
 ENSEMBL = "Ensembl"

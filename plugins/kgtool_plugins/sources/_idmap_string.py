@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ._idmap import is_uniprot_accession, is_uniprot_entry_name
-from ._tables import Problems, Row
+from .tables import Problems, Row
 
 ACCESSION_SOURCES = frozenset({"UniProt_AC", "Ensembl_HGNC_uniprot_ids"})
 ENTRY_NAME_SOURCES = frozenset({"UniProt_ID"})

@@ -34,7 +34,7 @@ from typing import Iterator, Mapping, Optional, Sequence
 
 from toolkit.graph.batches import LookupBatch
 
-from ._tables import GeneTable, Problems
+from .tables import GeneTable, Problems
 
 logger = logging.getLogger(__name__)
 

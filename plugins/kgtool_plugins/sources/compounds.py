@@ -79,7 +79,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Optional, Sequence
+from typing import Iterator, Optional, Sequence
 
 from toolkit.errors import InputDataError
 from toolkit.graph.batches import Batch
@@ -88,18 +88,11 @@ from toolkit.names import label_key, preferred_label
 from toolkit.schema import NodeLabel, RelType
 from toolkit.sources import LoadOptions
 
-from ._compoundchecks import SMILES_COLUMNS, check_smiles, no_structure
-from ._substructures import (
-    FRAGMENT_KIND,
-    FUNCTIONAL_GROUPS,
-    GROUP_KIND,
-    MiningSettings,
-    brics_pieces,
-    group_counts,
-    mine_fragments,
-)
+from ._compoundchecks import SMILES_COLUMNS, CompoundRecord, check_smiles, no_structure
+from ._substructures import FRAGMENT_KIND, FUNCTIONAL_GROUPS, GROUP_KIND, MiningSettings, mine_fragments
 from ._targets import GraphGenes, resolve, symbol_key
-from ._tables import (
+from .compound_structures import Structure, analyse_smiles
+from .tables import (
     MISSING,
     DelimitedFile,
     GeneTable,
@@ -116,9 +109,6 @@ from ._tables import (
     split_list,
 )
 
-if TYPE_CHECKING:
-    from rdkit import Chem
-
 logger = logging.getLogger(__name__)
 
 ID_COLUMNS = ("pert_id", "broad_id")
@@ -129,66 +119,6 @@ TARGET_COLUMNS = ("target", "targets")
 HUB_FALLBACK_ENCODING = "mac_roman"
 SMILES_PLACEHOLDERS = frozenset({"restricted"})  # LINCS writes this where a structure is confidential
 SCAFFOLD_KIND = "scaffold"
-
-
-@dataclass(frozen=True)
-class Structure:
-    """What RDKit makes of one SMILES."""
-
-    smiles: str
-    inchikey: str
-    scaffold: str
-    groups: tuple[tuple[int, int], ...]  # (index into FUNCTIONAL_GROUPS, number of matches)
-    cut_extension: bool = False  # an unreadable CXSMILES extension (" |...|") was ignored
-    fragments: tuple[tuple[str, int], ...] = ()  # its BRICS pieces: (SMARTS, number of matches)
-
-
-def _parse(smiles: str) -> tuple[Optional[Chem.Mol], bool]:
-    """RDKit molecule, and whether a CXSMILES extension RDKit cannot read had to be cut off."""
-    from rdkit import Chem
-
-    mol = Chem.MolFromSmiles(smiles)
-    if mol is None and " |" in smiles:
-        # ChemAxon CXSMILES fields RDKit does not know (THB/TLB ring bond hints): the plain SMILES
-        # before " |" carries the structure, stereo marks included
-        mol = Chem.MolFromSmiles(smiles.split(" |", 1)[0])
-        return (mol, True) if mol is not None else (None, False)
-    return mol, False
-
-
-def analyse_smiles(smiles: str, mining: MiningSettings = MiningSettings()) -> Optional[Structure]:
-    """Canonical SMILES, InChIKey, Murcko scaffold, functional groups and BRICS pieces; None if RDKit rejects it."""
-    from rdkit import Chem, rdBase
-    from rdkit.Chem.Scaffolds import MurckoScaffold
-
-    with rdBase.BlockLogs():
-        mol, cut = _parse(smiles)
-        if mol is None or mol.GetNumAtoms() == 0:
-            return None
-        canonical = Chem.MolToSmiles(mol)
-        try:
-            inchikey = Chem.MolToInchiKey(mol) or ""
-        except Exception:  # noqa: BLE001 - InChI can fail on exotic input; the file's key is used then
-            inchikey = ""
-        try:
-            scaffold = MurckoScaffold.MurckoScaffoldSmiles(mol=mol)
-        except Exception:  # noqa: BLE001 - scaffold extraction fails on a few odd valences
-            scaffold = ""
-        groups = group_counts(mol)
-        fragments = brics_pieces(mol, mining.min_atoms)
-    return Structure(canonical, inchikey, scaffold, groups, cut, fragments)
-
-
-@dataclass
-class _Compound:
-    pert_id: str
-    name: str = ""
-    smiles: str = ""
-    inchikey: str = ""
-    smiles_at: tuple[Path, str] = (Path("."), "")
-    smiles_id: str = ""  # the id as written on the row the SMILES came from (a Hub sample id, or the pert_id)
-    moas: list[str] = field(default_factory=list)
-    targets: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -231,7 +161,7 @@ class CompoundsSource(ReportingSource):
     def _read(self, paths: Sequence[Path], options: LoadOptions, problems: Problems) -> Iterator[Batch]:
         genes = GeneTable()
         have_genes = False
-        compounds: dict[str, _Compound] = {}
+        compounds: dict[str, CompoundRecord] = {}
         by_name: dict[str, _Annotation] = {}
         target_seen: dict[str, tuple[Path, str]] = {}
         for path in map(Path, paths):
@@ -253,7 +183,7 @@ class CompoundsSource(ReportingSource):
         yield from self._batches(compounds, genes if have_genes else None, target_seen, options, problems)
 
     @staticmethod
-    def _read_compounds(path: Path, hub_style: bool, compounds: dict[str, _Compound],
+    def _read_compounds(path: Path, hub_style: bool, compounds: dict[str, CompoundRecord],
                         target_seen: dict[str, tuple[Path, str]], problems: Problems) -> None:
         table = _open_table(path, hub_style, problems)
         id_col = table.column(*ID_COLUMNS)
@@ -276,7 +206,7 @@ class CompoundsSource(ReportingSource):
                 continue
             comp = compounds.get(pert_id(raw_id))
             if comp is None:
-                comp = compounds[pert_id(raw_id)] = _Compound(pert_id(raw_id))
+                comp = compounds[pert_id(raw_id)] = CompoundRecord(pert_id(raw_id))
             name = row[name_col] if name_col else ""  # verbatim: names round-trip byte-exact
             if name.strip() not in MISSING and not comp.name:
                 comp.name = name
@@ -324,7 +254,7 @@ class CompoundsSource(ReportingSource):
                 target_seen.setdefault(t, (path, row.record))
 
     @staticmethod
-    def _attach_names(compounds: dict[str, _Compound], by_name: dict[str, _Annotation], problems: Problems) -> None:
+    def _attach_names(compounds: dict[str, CompoundRecord], by_name: dict[str, _Annotation], problems: Problems) -> None:
         if not by_name:
             return
         ids_by_name: dict[str, list[str]] = defaultdict(list)
@@ -343,7 +273,7 @@ class CompoundsSource(ReportingSource):
 
     # -- batches -----------------------------------------------------------------------------
 
-    def _batches(self, compounds: dict[str, _Compound], genes: Optional[GeneTable],
+    def _batches(self, compounds: dict[str, CompoundRecord], genes: Optional[GeneTable],
                  target_seen: dict[str, tuple[Path, str]], options: LoadOptions,
                  problems: Problems) -> Iterator[Batch]:
         size = options.batch_size
@@ -419,7 +349,7 @@ class CompoundsSource(ReportingSource):
                                substructure_rels(), size)
 
     @staticmethod
-    def _resolve_targets(compounds: dict[str, _Compound], symbols: list[str], genes: Optional[GeneTable],
+    def _resolve_targets(compounds: dict[str, CompoundRecord], symbols: list[str], genes: Optional[GeneTable],
                          graph_genes: GraphGenes, target_seen: dict[str, tuple[Path, str]],
                          problems: Problems) -> tuple[dict[str, set[int]], dict[str, list[str]]]:
         """Entrez ids of each compound's targets (see :mod:`._targets` for the rules), and per
@@ -439,7 +369,7 @@ class CompoundsSource(ReportingSource):
         return out, not_linked
 
 
-def _moa_names(compounds: dict[str, _Compound]) -> dict[str, str]:
+def _moa_names(compounds: dict[str, CompoundRecord]) -> dict[str, str]:
     """Each MoA spelling of the compounds -> the preferred spelling of its normalised name."""
     spellings: dict[str, set[str]] = defaultdict(set)
     for comp in compounds.values():

@@ -27,7 +27,7 @@ INTERACTS_WITH per unordered pair, from the smaller to the larger Entrez id, wit
 ``{score: int}`` = the largest ``combined_score`` seen for the pair (STRING lists both
 directions). One pair of the file (the same two ids, either order) listed with different scores
 is a conflict: reported with both lines, the larger score kept. Pairs scoring below
-``options.min_score`` are left out; self-loops (also those that appear when two STRING proteins
+``min_score`` (``--min-score``) are left out; self-loops (also those that appear when two STRING proteins
 map to one gene) are dropped and reported.
 
 Edges are kept as packed int64 pair keys, int16 scores and the pair as written and its line for
@@ -48,10 +48,10 @@ from toolkit.errors import InputDataError
 from toolkit.graph.batches import Batch
 from toolkit.hookspecs import hookimpl
 from toolkit.schema import NodeLabel, RelType
-from toolkit.sources import LoadOptions
+from toolkit.sources import LoadOptions, SourceOption
 
 from ._idmap_string import _ProteinAliases
-from ._tables import DelimitedFile, Problems, ReportingSource, clean, node_batches, parse_int, rel_batches, sniff
+from .tables import DelimitedFile, Problems, ReportingSource, clean, node_batches, parse_int, rel_batches, sniff
 
 if TYPE_CHECKING:
     import numpy as np
@@ -201,11 +201,15 @@ class _Edges:
         return keys[keep], scores[keep]
 
 
+MIN_SCORE = SourceOption[int]("min_score", int, 0, "STRING: minimum combined score (0-1000).")
+
+
 class StringSource(ReportingSource):
     """STRING interactions on Entrez gene ids."""
 
     name = "string"
     description = "STRING protein interactions (Entrez edge table, or STRING links + aliases) as INTERACTS_WITH {score}"
+    options = (MIN_SCORE,)
 
     def _read(self, paths: Sequence[Path], options: LoadOptions, problems: Problems) -> Iterator[Batch]:
         entrez_tables: list[Path] = []
@@ -252,9 +256,10 @@ class StringSource(ReportingSource):
 
         import numpy as np
 
-        keys, scores = edges.unique(options.min_score)
+        min_score = options.get(MIN_SCORE)
+        keys, scores = edges.unique(min_score)
         logger.info("string: %d unique pairs with score >= %d (from %d edge lines)",
-                    len(keys), options.min_score, len(edges.keys))
+                    len(keys), min_score, len(edges.keys))
         starts = (keys >> _SHIFT).astype(np.int64)
         ends = (keys & ((1 << _SHIFT) - 1)).astype(np.int64)
         genes = np.unique(np.concatenate([starts, ends, np.array(sorted(alias_ids), dtype=np.int64)]))

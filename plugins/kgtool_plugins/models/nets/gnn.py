@@ -4,7 +4,7 @@
 two ways that compute the same function:
 
 * ``forward(x, edge_index, batch)``: PyG message passing over a batch of disjoint gene graphs
-  (the :class:`toolkit.explain.contracts.GraphModel` form, which GNNExplainer masks);
+  (the :class:`toolkit.models.GraphModel` form, which GNNExplainer masks);
 * ``forward_static(z)``: (B, n_genes) signatures, all sharing one graph. For ``gcn`` and ``sage``
   the aggregation is one sparse (n_genes x n_genes) product over a (n_genes, B * channels) matrix,
   with the convolutions' own weights, which is many times faster on CPU than per-edge messages

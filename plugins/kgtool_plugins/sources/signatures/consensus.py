@@ -29,13 +29,14 @@ from toolkit.consensus import ConsensusMethod, consensus
 from toolkit.errors import ConfigError, InputDataError
 from toolkit.graph.batches import Batch
 
-from ._siglinks import SigLinks, finite_or_reported, signature_batches
-from ._tables import Problems, clean, is_compound_pert_type
+from .links import SigLinks, finite_or_reported, signature_batches
+from ..tables import Problems, clean, is_compound_pert_type
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from .signatures import SigMeta, _Genes, _Matrix, _PlateStats
+    from .base import LandmarkGenes, Matrix, SigMeta
+    from .zscore import PlateStats
 
 CONSENSUS_MODES = ("none", *(m.value for m in ConsensusMethod))
 LEVEL = "consensus"
@@ -63,7 +64,7 @@ def _no_group_reason(meta: SigMeta) -> Optional[str]:
     return None
 
 
-def drop_ungrouped(m: _Matrix, flags: list[bool], metas: dict[str, SigMeta], problems: Problems) -> None:
+def drop_ungrouped(m: Matrix, flags: list[bool], metas: dict[str, SigMeta], problems: Problems) -> None:
     """Unset the flags of signatures that belong to no (pert_id, cell) treatment group, reported."""
     for j, sig_id in enumerate(m.col_ids):
         if not flags[j]:
@@ -75,7 +76,7 @@ def drop_ungrouped(m: _Matrix, flags: list[bool], metas: dict[str, SigMeta], pro
                           "(consensus)", kind="consensus: no group")
 
 
-def _groups(matrices: Sequence[_Matrix], keep: Sequence[list[bool]], metas: dict[str, SigMeta]
+def _groups(matrices: Sequence[Matrix], keep: Sequence[list[bool]], metas: dict[str, SigMeta]
             ) -> list[tuple[Key, list[Member]]]:
     groups: dict[Key, list[Member]] = {}
     for mi, (m, flags) in enumerate(zip(matrices, keep)):
@@ -101,8 +102,8 @@ def _chunks(groups: list[tuple[Key, list[Member]]], columns: int) -> Iterator[li
         yield chunk
 
 
-def _read_members(members: list[Member], matrices: Sequence[_Matrix], layouts: Sequence[_Genes],
-                  stats: Sequence[Optional[_PlateStats]]) -> dict[Member, np.ndarray]:
+def _read_members(members: list[Member], matrices: Sequence[Matrix], layouts: Sequence[LandmarkGenes],
+                  stats: Sequence[Optional[PlateStats]]) -> dict[Member, np.ndarray]:
     """Landmark vectors (z-scored when ``stats``) of ``members``, each matrix's columns read at once."""
     import numpy as np
 
@@ -131,8 +132,8 @@ def _node(key: Key, method: str, sig_ids: list[str], metas: list[SigMeta], z: np
     })
 
 
-def consensus_batches(matrices: Sequence[_Matrix], keep: Sequence[list[bool]], layouts: Sequence[_Genes],
-                      stats: Sequence[Optional[_PlateStats]], metas: dict[str, SigMeta], mode: str,
+def consensus_batches(matrices: Sequence[Matrix], keep: Sequence[list[bool]], layouts: Sequence[LandmarkGenes],
+                      stats: Sequence[Optional[PlateStats]], metas: dict[str, SigMeta], mode: str,
                       top_k: int, chunk_signatures: int, size: int, problems: Problems) -> Iterator[Batch]:
     """Consensus Signature nodes and their links, a chunk of groups at a time."""
     import numpy as np

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 from toolkit.errors import InputDataError
 
-from ._tables import MISSING, Problems
+from ..tables import MISSING, Problems
 
 if TYPE_CHECKING:
-    from .signatures import _Genes, _Matrix
+    from .base import LandmarkGenes, Matrix
 
 NAMED = 10  # ids named in one message; the counts are exact
 
@@ -53,7 +53,7 @@ class UnmatchedRows:
                           kind="siginfo row without matrix column", rows=self.count)
 
 
-def check_ids(m: _Matrix, flags: list[bool], metas: dict, where: str, problems: Problems) -> None:
+def check_ids(m: Matrix, flags: list[bool], metas: dict, where: str, problems: Problems) -> None:
     """Unflag (lenient) or refuse the kept columns of ``m`` that have no metadata (see the module doc)."""
     missing = [j for j, sig_id in enumerate(m.col_ids) if flags[j] and sig_id not in metas]
     if not missing:
@@ -71,7 +71,7 @@ def check_ids(m: _Matrix, flags: list[bool], metas: dict, where: str, problems: 
         flags[j] = False
 
 
-def check_finite(m: _Matrix, flags: list[bool], layout: _Genes, chunk: int, lenient: bool) -> None:
+def check_finite(m: Matrix, flags: list[bool], layout: LandmarkGenes, chunk: int, lenient: bool) -> None:
     """Refuse a matrix with NaN/inf among a kept signature's landmark values (see the module doc)."""
     import numpy as np
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 from toolkit.graph.batches import Batch
 from toolkit.schema import NodeLabel, RelType
 
-from ._tables import Problems, node_batches, rel, rel_batches
+from ..tables import Problems, node_batches, rel, rel_batches
 
 if TYPE_CHECKING:
     import numpy as np

@@ -1,10 +1,11 @@
 """Demo datasets as model inputs, read straight from the generated files (no database).
 
-Shared by ``bench/train.py`` and ``tests/models`` (as ``bench.demo_tasks``). It mirrors what the
-graph export hands a model: :class:`TaskData` with genes in ascending Entrez order, multi-hot MoA
-labels (unlabelled compounds get all-zero rows) and a :class:`GraphContext` with the STRING edges,
-the GO DAG with propagated annotations and the compounds' SMILES and Murcko scaffolds. The
-STRING and GO parts go through the export's own helpers, so terms are kept by the same size rule.
+The unit tests of the models read it (``tests/models/conftest.py``), so they need no server. It
+mirrors what the graph export hands a model: :class:`TaskData` with genes in ascending Entrez
+order, multi-hot MoA labels (unlabelled compounds get all-zero rows) and a :class:`GraphContext`
+with the STRING edges, the GO DAG with propagated annotations and the compounds' SMILES and Murcko
+scaffolds. The STRING and GO parts go through the export's own helpers, so terms are kept by the
+same size rule.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Quality filters of the signatures source: ``--min-cc-q75`` and ``--exemplar-only``.
 
-Both read a quality property of :class:`~kgtool_plugins.sources.signatures.SigMeta` that the
+Both read a quality property of :class:`~kgtool_plugins.sources.signatures.base.SigMeta` that the
 metadata reader fills from the first of these columns a metadata source has:
 
 * ``cc_q75`` (replicate correlation, the 75th percentile of the pairwise Spearman correlations of
@@ -25,10 +25,11 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence
 from toolkit.errors import InputDataError
 from toolkit.sources import LoadOptions
 
-from ._tables import Problems
+from ..tables import Problems
+from .options import EXEMPLAR_ONLY, MIN_CC_Q75
 
 if TYPE_CHECKING:
-    from .signatures import SigMeta
+    from .base import SigMeta
 
 CC_Q75_COLUMNS = ("cc_q75", "distil_cc_q75")  # 2020 siginfo_beta, then 2017 sig_metrics / GCT
 EXEMPLAR_COLUMNS = ("is_exemplar_sig", "is_gold")  # 2020 siginfo_beta, then 2017 (is_gold stands in)
@@ -38,7 +39,7 @@ EXEMPLAR_COLUMNS = ("is_exemplar_sig", "is_gold")  # 2020 siginfo_beta, then 201
 class QualityFilter:
     """One quality filter: the SigMeta quality property it reads and the threshold it keeps."""
 
-    option: str  # the LoadOptions field, as reports and errors name it
+    option: str  # the source option, as reports and errors name it
     prop: str  # the quality property of SigMeta (and of the Signature node)
     columns: tuple[str, ...]  # metadata columns the property is read from, preferred first
     minimum: Optional[float]  # keep prop >= minimum; None: keep prop is True
@@ -56,12 +57,13 @@ class QualityFilter:
 def active_filters(options: LoadOptions) -> list[QualityFilter]:
     """The quality filters ``options`` asks for."""
     filters = []
-    if options.min_cc_q75 is not None:
+    min_cc_q75 = options.get(MIN_CC_Q75)
+    if min_cc_q75 is not None:
         filters.append(QualityFilter(
-            "min_cc_q75", "cc_q75", CC_Q75_COLUMNS, float(options.min_cc_q75),
+            "min_cc_q75", "cc_q75", CC_Q75_COLUMNS, float(min_cc_q75),
             "pass the 2020 siginfo_beta (cc_q75) or the 2017 sig_metrics (distil_cc_q75), or load without "
             "--min-cc-q75"))
-    if options.exemplar_only:
+    if options.get(EXEMPLAR_ONLY):
         filters.append(QualityFilter(
             "exemplar_only", "is_exemplar", EXEMPLAR_COLUMNS, None,
             "pass the 2020 siginfo_beta (is_exemplar_sig) or 2017 metadata with is_gold, or load without "

@@ -1,16 +1,31 @@
-"""Plumbing shared by the torch-backed model plugins: fit/predict/checkpoint around one module.
+"""The torch base for model authors: fit/predict/checkpoint around one module.
 
 A :class:`TorchModel` subclass says how to *build* its module for a training set (graph models
 read ``train.context`` there) and how to *rebuild* the same architecture from a saved module state
-(structure such as edges or masks lives in buffers, so a checkpoint needs no context). Training
-always goes through :func:`toolkit.train.loop.fit_classifier`.
+(structure such as edges or masks lives in buffers, so a checkpoint needs no context). Everything
+else is shared: seeding, the one ``predict_proba(x, *, compounds=None, context=None)``, the state
+format ``{"module": <module state dict>, ...}``, ``torch_module()`` for explainers. A minimal model::
+
+    class Linear(TorchModel):
+        name, description = "linear", "one linear layer"
+        min_steps_per_epoch = 1  # train on the batches the config asks for
+
+        def build(self, train):
+            return torch.nn.Linear(self.n_features, self.n_classes)
+
+        def rebuild(self, state):
+            return torch.nn.Linear(self.n_features, self.n_classes)
+
+Training goes through :func:`toolkit.train.loop.fit_classifier` (override :meth:`TorchModel.train_module`
+for another loop). Modules with inputs beyond the signature name them in :meth:`TorchModel.fit_inputs`
+(training) and :meth:`TorchModel.predict_inputs` (prediction, from the compounds and context).
 
 Small training sets: the loop takes one optimiser step per batch, so ~70 compound-level rows with
 the default batch of 64 give ONE step an epoch, and a 60-epoch run stops after 60 steps, still on
 the initial plateau (the ``gnn`` predicted one or two classes; macro-F1 0.02). ``fit`` therefore
 shrinks the batch so that every epoch takes at least ``min_steps`` (param, default
 :data:`MIN_STEPS_PER_EPOCH`) steps; training sets of ``min_steps * batch_size`` rows or more are
-unaffected. ``fit`` also refuses a context that lacks a part the model's ``context_needs`` names
+unaffected (a model sets ``min_steps_per_epoch = 1`` to keep the configured batch). ``fit`` also refuses a context that lacks a part the model's ``context_needs`` names
 (:meth:`toolkit.models.ModelPlugin.check_context`: one line naming what to load).
 """
 
@@ -20,11 +35,11 @@ import logging
 import math
 from abc import abstractmethod
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Optional
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Optional, Sequence
 
 import numpy as np
 
-from toolkit.models import ModelPlugin, TaskData, TrainConfig
+from toolkit.models import GraphContext, ModelPlugin, TaskData, TrainConfig
 from toolkit.train.loop import Inputs, fit_classifier, predict_logits, softmax
 
 if TYPE_CHECKING:
@@ -55,6 +70,7 @@ class TorchModel(ModelPlugin):
 
     module: Optional["torch.nn.Module"]
     predict_batch_size: ClassVar[int] = 4096  # rows per forward pass when predicting
+    min_steps_per_epoch: ClassVar[int] = MIN_STEPS_PER_EPOCH  # default of the ``min_steps`` param
 
     def __init__(self, n_features: int, n_classes: int, params: Optional[Mapping[str, Any]] = None) -> None:
         super().__init__(n_features, n_classes, params)
@@ -72,6 +88,16 @@ class TorchModel(ModelPlugin):
         """Module inputs for a TaskData, when they are more than the signature matrix."""
         return None
 
+    def predict_inputs(self, x: np.ndarray, compounds: Optional[Sequence[str]],
+                       context: Optional[GraphContext]) -> tuple[np.ndarray, ...]:
+        """Module inputs after the signatures ``x`` when predicting (rows aligned with ``x``)."""
+        return ()
+
+    def train_module(self, module: "torch.nn.Module", train: TaskData, config: TrainConfig,
+                     valid: Optional[TaskData]) -> dict[str, Any]:
+        """Train ``module`` in place; the history. The shared seeded loop by default."""
+        return fit_classifier(module, train, config, valid, inputs=self.fit_inputs())
+
     def fit(self, train: TaskData, config: TrainConfig, valid: Optional[TaskData] = None) -> dict[str, Any]:
         import torch
 
@@ -80,14 +106,14 @@ class TorchModel(ModelPlugin):
             raise ValueError(f"{self.name}: built for {self.n_features} genes, the data has {train.x.shape[1]}")
         torch.manual_seed(config.seed)
         self.module = self.build(train)
-        n_rows, min_steps = int(train.labelled.sum()), int(self.params.get("min_steps", MIN_STEPS_PER_EPOCH))
+        n_rows, min_steps = int(train.labelled.sum()), int(self.params.get("min_steps", self.min_steps_per_epoch))
         run = small_data_config(config, n_rows, min_steps)
         if run.batch_size != config.batch_size:
             logger.info("%s: %d labelled training rows: batch %d instead of %d (at least %d steps an epoch)",
                         self.name, n_rows, run.batch_size, config.batch_size, min_steps)
-        history = fit_classifier(self.module, train, run, valid, inputs=self.fit_inputs())
-        logger.info("%s: %d epochs, best validation loss %s", self.name, history["epochs_run"],
-                    history["best_valid_loss"])
+        history = self.train_module(self.module, train, run, valid)
+        logger.info("%s: %s epochs, best validation loss %s", self.name, history.get("epochs_run"),
+                    history.get("best_valid_loss"))
         return {**history, "batch_size": run.batch_size}
 
     def fitted_module(self) -> "torch.nn.Module":
@@ -95,9 +121,12 @@ class TorchModel(ModelPlugin):
             raise RuntimeError(f"model {self.name!r} is not trained: call fit() or load a checkpoint first")
         return self.module
 
-    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+    def predict_proba(self, x: np.ndarray, *, compounds: Optional[Sequence[str]] = None,
+                      context: Optional[GraphContext] = None) -> np.ndarray:
         x = np.asarray(x, dtype=np.float32)
-        return softmax(predict_logits(self.fitted_module(), x, self.predict_batch_size), self.n_classes)
+        logits = predict_logits(self.fitted_module(), x, self.predict_batch_size,
+                                extra=self.predict_inputs(x, compounds, context))
+        return softmax(logits, self.n_classes)
 
     def torch_module(self) -> Optional["torch.nn.Module"]:
         return self.module

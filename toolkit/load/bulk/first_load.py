@@ -1,12 +1,12 @@
 """``kgtool load SOURCE FILE… --bulk``: a FIRST load through ``neo4j-admin database import full``
-(:mod:`toolkit.graph.bulk`) instead of the transactional writer: for big sources (a Level 5 GCTX,
+(:mod:`toolkit.load.bulk.importer`) instead of the transactional writer: for big sources (a Level 5 GCTX,
 the full STRING network) into an empty database.
 
 * The managed server only: it is stopped for the import and started again, in any case.
 * The database must be empty; ``force`` replaces whatever it holds (the import replaces the whole
   database). A failed import leaves the database as it was.
 * The graph is the one :func:`toolkit.load.load` gives on an empty database: a contested property
-  (:data:`toolkit.load.PRECEDENCE`) records the source that set it in ``<property>_source``, so
+  (:data:`toolkit.load.rules.PRECEDENCE`) records the source that set it in ``<property>_source``, so
   later loads through the writer rank against it; MoA names are normalised over the whole load
   (:mod:`toolkit.names`), so the MoA batches are held back and imported last with the preferred
   spelling of each name.
@@ -25,30 +25,18 @@ from toolkit import plugins, runs
 from toolkit import progress as progress_bars
 from toolkit.errors import InputDataError
 from toolkit.graph.batches import Batch, LookupBatch, NodeBatch, SourceReport
-from toolkit.graph.bulk import bulk_import
 from toolkit.graph.db import connect
 from toolkit.graph.writer import source_property
-from toolkit.load import PRECEDENCE, LoadReport, MoaNames, better_spelling, start_load_run
-from toolkit.names import label_key
+from toolkit.load.bulk.importer import bulk_import
+from toolkit.load.report import LoadReport
+from toolkit.load.rules import PRECEDENCE, LoadMoaNames
+from toolkit.load.run_status import start_load_run
 from toolkit.schema import NodeLabel
 from toolkit.server import managed_server
 from toolkit.settings import Settings
 from toolkit.sources import LoadOptions
 
 logger = logging.getLogger(__name__)
-
-
-class _LoadMoaNames(MoaNames):
-    """MoA names from the spellings of one load only (the database is empty or replaced)."""
-
-    def __init__(self, spellings: Iterable[str]) -> None:
-        self._by_key = {}
-        for spelling in spellings:
-            key = label_key(spelling)
-            self._by_key[key] = better_spelling(self._by_key.get(key), spelling)
-
-    def name(self, spelling: str) -> str:
-        return self._by_key[label_key(spelling)]
 
 
 def _moa_spellings(batch: Batch) -> list[str]:
@@ -80,7 +68,7 @@ def first_load_batches(batches: Iterable[Batch], source: str) -> Iterator[Batch]
             held.append(batch)
         else:
             yield _with_source(batch, source)
-    names = _LoadMoaNames(s for batch in held for s in _moa_spellings(batch))
+    names = LoadMoaNames(s for batch in held for s in _moa_spellings(batch))
     for batch in held:
         yield _with_source(names.apply(batch), source)
 
