@@ -76,3 +76,14 @@ def graph(session_graph):
     """The real graph, emptied before the test (schema kept)."""
     session_graph.delete_everything()
     return session_graph
+
+
+@pytest.fixture
+def fresh_plugins(monkeypatch):
+    """A plugin registry built afresh for the test from every installed entry point (no pin)."""
+    from toolkit import plugins
+
+    monkeypatch.delenv(plugins.PIN_ENV, raising=False)
+    plugins.reset()
+    yield
+    plugins.reset()

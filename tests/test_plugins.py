@@ -8,12 +8,7 @@ from toolkit import hookspecs, plugins
 from toolkit.errors import PluginError
 
 
-@pytest.fixture(autouse=True)
-def fresh_plugins(monkeypatch):
-    monkeypatch.delenv(plugins.PIN_ENV, raising=False)
-    plugins.reset()
-    yield
-    plugins.reset()
+pytestmark = pytest.mark.usefixtures("fresh_plugins")
 
 
 def test_builtins_and_the_example_third_party_plugin_load_through_entry_points():

@@ -17,12 +17,7 @@ LIMIT = SourceOption[int]("limit", int, 7, "A limit.")
 RATIO = SourceOption[float]("ratio", float, None, "A ratio.")
 
 
-@pytest.fixture(autouse=True)
-def fresh_plugins(monkeypatch):
-    monkeypatch.delenv(plugins.PIN_ENV, raising=False)
-    plugins.reset()
-    yield
-    plugins.reset()
+pytestmark = pytest.mark.usefixtures("fresh_plugins")
 
 
 def test_get_returns_the_given_value_else_the_declared_default():

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from kgtool_plugins.sources.tables import DelimitedFile, Problems, ReportingSource, node_batches, parse_int
+from kgtool_plugins.sources.tables import DelimitedFile, Problems, ReportingSource, checked_entrez, node_batches
 from toolkit.graph.batches import Batch
 from toolkit.schema import NodeLabel
 from toolkit.sources import LoadOptions, SourceOption
@@ -32,10 +32,8 @@ class GeneTagsSource(ReportingSource):
             table = DelimitedFile(path, problems)
             column = table.column("entrez_id")
             for row in table.rows():
-                entrez = parse_int(row.get(column))
-                if entrez is None or entrez <= 0:
-                    problems.bad(path, row.record, f"entrez_id {row.get(column)!r} is not an Entrez id",
-                                 "use positive integer Entrez gene ids", kind="bad gene id")
+                entrez = checked_entrez(problems, path, row.record, row.get(column), "entrez_id")
+                if entrez is None:
                     continue
                 rows.append({"entrez_id": entrez, "tag": tag})
         yield from node_batches(NodeLabel.GENE, rows, options.batch_size)

@@ -18,7 +18,8 @@ Every built-in source is written with it, and a third-party source may be too (i
   :func:`parse_int`, :func:`pert_id` (Broad ids cut to 13 characters),
   :func:`is_compound_pert_type`, :func:`split_list`, :func:`one_line`;
 * genes: :class:`GeneTable` (gene tables mapping symbols and probe ids to Entrez ids, with
-  landmark flags) and :func:`is_gene_table`;
+  landmark flags), :func:`is_gene_table` and :func:`checked_entrez` (an Entrez id, or the record
+  reported as a bad gene id);
 * batches: :func:`clean` (drop values Neo4j cannot store), :func:`rel`, :func:`batched`,
   :func:`node_batches`, :func:`rel_batches`, and :class:`ReportingSource`, the base class whose
   ``_read(paths, options, problems)`` a source implements (its problems are finished even when
@@ -33,6 +34,7 @@ from .genes import (
     LANDMARK_FLAG_COLUMNS,
     PROBE_COLUMNS,
     GeneTable,
+    checked_entrez,
     is_gene_table,
 )
 from .problems import REPORT_CAP, Problems, TableRows
@@ -54,7 +56,7 @@ from .values import COMPOUND_PERT_TYPES, MISSING, is_compound_pert_type, is_miss
 __all__ = [
     "COMPOUND_PERT_TYPES", "CUT_LINE", "CUT_LINE_FIX", "GENE_ID_COLUMNS", "GENE_SYMBOL_COLUMNS", "GZIP_MAGIC",
     "HDF5_MAGIC", "LANDMARK_FLAG_COLUMNS", "MISSING", "PROBE_COLUMNS", "REPORT_CAP", "DelimitedFile", "GeneTable",
-    "Head", "Problems", "ReportingSource", "Row", "TableRows", "TextLines", "batched", "clean", "file_magic",
+    "Head", "Problems", "ReportingSource", "Row", "TableRows", "TextLines", "batched", "checked_entrez", "clean", "file_magic",
     "is_compound_pert_type", "is_gene_table", "is_missing", "iter_lines", "node_batches", "one_line", "parse_int",
     "pert_id", "rel", "rel_batches", "sniff", "split_header", "split_list",
 ]

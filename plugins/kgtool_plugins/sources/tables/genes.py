@@ -19,6 +19,17 @@ LANDMARK_FLAG_COLUMNS = ("pr_is_lm", "pr_is_lmark", "is_lm")
 PROBE_COLUMNS = ("pr_id",)
 
 
+def checked_entrez(problems: Problems, path: Path, record: str, text: str, what: str = "gene id") -> Optional[int]:
+    """``text`` as a positive Entrez id, or None after reporting the record as a bad gene id
+    (an error unless the load is lenient)."""
+    entrez = parse_int(text)
+    if entrez is None or entrez <= 0:
+        problems.bad(path, record, f"{what} {text!r} is not an Entrez id", "use positive integer Entrez gene ids",
+                     kind="bad gene id")
+        return None
+    return entrez
+
+
 def is_gene_table(head: Head) -> bool:
     """A table of genes: an Entrez id column and a symbol column, and no compound or GO columns."""
     return (
@@ -49,10 +60,8 @@ class GeneTable:
         if space_col or flag_col:
             self.has_landmark_info = True
         for row in table.rows():
-            entrez = parse_int(row.get(id_col))
-            if entrez is None or entrez <= 0:
-                problems.bad(path, row.record, f"gene id {row.get(id_col)!r} is not an Entrez id",
-                             "use positive integer Entrez gene ids", kind="bad gene id")
+            entrez = checked_entrez(problems, path, row.record, row.get(id_col))
+            if entrez is None:
                 continue
             symbol = row.get(sym_col)
             if symbol and symbol not in MISSING:
