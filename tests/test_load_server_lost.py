@@ -99,6 +99,7 @@ class KillingSource(Source):
 
     def __init__(self, real: Source, server, after: int) -> None:
         self.real, self.server, self.after = real, server, after
+        self.options = real.options  # the real source's declared options (top_k, ...)
         self.killer: threading.Thread | None = None
 
     def read(self, paths: Sequence[Path], options: LoadOptions, report: SourceReport) -> Iterator[Batch]:
