@@ -37,7 +37,7 @@ def compare_rows(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 @click.command("runs")
 @click.argument("run_ids", nargs=-1)
 @click.option("--compare", is_flag=True, help="Compare the given runs: one row per metric, one column per run.")
-@click.option("--kind", type=click.Choice(["load", "train", "explain", "predict"]))
+@click.option("--kind", type=click.Choice(["load", "build", "train", "explain", "predict"]))
 @click.option("--limit", default=20, show_default=True)
 @click.option("--format", "fmt", default="table", type=click.Choice(["table", "tsv", "json"]))
 @click.pass_context

@@ -4,7 +4,8 @@
 (contested properties, MoA spellings, targets linked later: any load order gives one graph) ·
 ``run_status`` (the Run node; runs a gone process left ``running`` marked ``interrupted``) ·
 ``report`` (:class:`LoadReport`) · ``bulk`` (``kgtool load --bulk``: first loads through
-neo4j-admin, the server taken offline through :mod:`toolkit.server.offline`).
+neo4j-admin, the server taken offline through :mod:`toolkit.server.offline`) · ``manifest`` and
+``build`` (``kgtool build MANIFEST``: every source of a TOML manifest in one neo4j-admin import).
 """
 
 from toolkit.load.bulk import BulkReport, bulk_import, bulk_load

@@ -1,5 +1,5 @@
 """Running ``neo4j-admin database import full`` over a bulk import's CSV files: the command line
-(:func:`import_command`), the run (:func:`run_import`) and its most telling error line
+(:func:`import_command`; :func:`external_import_command` for a server kgtool does not manage), the run (:func:`run_import`) and its most telling error line
 (:func:`admin_error`). The server must be stopped meanwhile (:mod:`toolkit.server.offline`)."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ import re
 import subprocess
 import time
 from pathlib import Path
+from typing import Optional
 
 from toolkit.load.bulk.csv_files import CsvFiles
 from toolkit.server.manager import ManagedNeo4j
@@ -17,13 +18,16 @@ def _delimiter_option(char: str) -> str:
     return char if char.isprintable() and char not in " ," else f"U+{ord(char):04X}"
 
 
-def import_args(files: CsvFiles, database: str, staging: Path, work_dir: Path) -> list[str]:
+def import_args(files: CsvFiles, database: str, staging: Optional[Path], work_dir: Path) -> list[str]:
     """The ``neo4j-admin`` arguments (after ``database import full``); the database name comes first
-    because ``--nodes``/``--relationships`` take a variable number of files."""
-    conf = work_dir / "import.conf"
-    conf.write_text(f"server.directories.data={staging}\n", encoding="utf-8")
-    args = [
-        database, "--verbose", "--overwrite-destination=true", f"--additional-config={conf}",
+    because ``--nodes``/``--relationships`` take a variable number of files. ``staging``: the data
+    directory to write into (None: the server's own, for a server kgtool does not manage)."""
+    args = [database, "--verbose", "--overwrite-destination=true"]
+    if staging is not None:
+        conf = work_dir / "import.conf"
+        conf.write_text(f"server.directories.data={staging}\n", encoding="utf-8")
+        args.append(f"--additional-config={conf}")
+    args += [
         f"--report-file={work_dir / 'import.report'}", "--bad-tolerance=0",
         "--delimiter=,", f"--array-delimiter={_delimiter_option(files.array_delimiter)}", '--quote="',
         "--legacy-style-quoting=false", "--ignore-empty-strings=false", "--trim-strings=false",
@@ -69,6 +73,12 @@ def _short(text: str) -> str:
 def import_command(server: ManagedNeo4j, files: CsvFiles, database: str, staging: Path, work_dir: Path) -> list[str]:
     """The whole ``neo4j-admin database import full`` command line, writing into ``staging``."""
     return server.admin_command("database", "import", "full", *import_args(files, database, staging, work_dir))
+
+
+def external_import_command(files: CsvFiles, database: str, work_dir: Path) -> list[str]:
+    """The command to run on the machine of a server kgtool does not manage (stopped, or the database
+    stopped), from the folder that holds neo4j-admin."""
+    return ["neo4j-admin", "database", "import", "full", *import_args(files, database, None, work_dir)]
 
 
 def run_import(server: ManagedNeo4j, cmd: list[str], work_dir: Path) -> tuple[str | None, float]:

@@ -38,6 +38,8 @@ from toolkit.sources import LoadOptions
 
 logger = logging.getLogger(__name__)
 
+BULK_DIR_NAME = "bulk-import"  # the CSV files and the import report, under the kgtool home
+
 
 def _moa_spellings(batch: Batch) -> list[str]:
     if isinstance(batch, NodeBatch):
@@ -59,17 +61,24 @@ def _with_source(batch: Batch, source: str) -> Batch:
 
 def first_load_batches(batches: Iterable[Batch], source: str) -> Iterator[Batch]:
     """``batches`` as :func:`toolkit.load.load` would write them into an empty database."""
-    held: list[Batch] = []
-    for batch in batches:
+    return first_load_of((source, batch) for batch in batches)
+
+
+def first_load_of(tagged: Iterable[tuple[str, Batch]]) -> Iterator[Batch]:
+    """``(source, batch)`` pairs of one or several sources as loading them one by one into an empty
+    database would write them: lookups find nothing, contested properties carry their source, and
+    MoA batches are held back to the end, named with the preferred spelling of all the sources."""
+    held: list[tuple[str, Batch]] = []
+    for source, batch in tagged:
         if isinstance(batch, LookupBatch):  # the database is empty or replaced: nothing to find
             batch.answer([])
             continue
         if _moa_spellings(batch):
-            held.append(batch)
+            held.append((source, batch))
         else:
             yield _with_source(batch, source)
-    names = LoadMoaNames(s for batch in held for s in _moa_spellings(batch))
-    for batch in held:
+    names = LoadMoaNames(s for _, batch in held for s in _moa_spellings(batch))
+    for source, batch in held:
         yield _with_source(names.apply(batch), source)
 
 
@@ -92,19 +101,20 @@ def bulk_load(settings: Settings, source_name: str, paths: Sequence[Path], optio
     try:
         with progress_bars.tracking(bar):
             imported = bulk_import(server, first_load_batches(_counted(batches, source_report), source_name),
-                                   settings.home / "bulk-import", settings.database, force=force)
+                                   settings.home / BULK_DIR_NAME, settings.database, force=force,
+                                   precedence=PRECEDENCE)
     except BaseException as exc:
         report.status = "failed"
         report.take(source_report)
         try:
-            _record(settings, run.with_result("failed", {**report.metrics(), "error": f"{type(exc).__name__}: {exc}"}))
+            record_run(settings, run.with_result("failed", {**report.metrics(), "error": f"{type(exc).__name__}: {exc}"}))
         except Exception as record_exc:  # noqa: BLE001 - the import's error is the one to report
             logger.warning("could not record the failed bulk load run %s: %s", run.run_id, record_exc)
         raise
     report.status = "completed"
     report.take(source_report)
     report.counts.nodes_created, report.counts.relationships_created = imported.nodes, imported.relationships
-    _record(settings, run.with_result("completed", {
+    record_run(settings, run.with_result("completed", {
         **report.metrics(), "seconds": round(imported.seconds_total, 2),
         "seconds_neo4j_admin": round(imported.seconds_import, 2)}))
     plugins.plugin_manager().hook.kgtool_after_load(report=report)
@@ -119,7 +129,7 @@ def _counted(batches: Iterable[Batch], source_report: SourceReport) -> Iterator[
         progress_bars.records_done(source_report.rows_read)
 
 
-def _record(settings: Settings, run: runs.RunRecord) -> None:
+def record_run(settings: Settings, run: runs.RunRecord) -> None:
     """The run node (in the database as it now is) and the manifest."""
     runs.write_manifest(settings.runs_dir, run)
     with connect(settings) as graph:

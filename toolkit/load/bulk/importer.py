@@ -21,11 +21,13 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 from toolkit import cypher
 from toolkit.errors import ServerError
 from toolkit.graph.batches import Batch
 from toolkit.graph.db import Graph, connect
+from toolkit.graph.writer import Precedence
 from toolkit.graph.schema_init import apply_schema
 from toolkit.load.bulk.admin import import_command, run_import
 from toolkit.load.bulk.csv_files import CsvFiles, write_csv
@@ -81,6 +83,14 @@ def _apply_fixups(graph: Graph, files: CsvFiles) -> None:
         logger.info("set the properties CSV cannot express on %d nodes/relationships with Cypher", n)
 
 
+def planned(batches: Iterable[Batch], precedence: Optional[Precedence] = None) -> tuple[Plan, int, int]:
+    """The plan of ``batches`` with its node and relationship counts (call it with the collector paused)."""
+    plan = Plan(precedence={key: tuple(ranked) for key, ranked in (precedence or {}).items()})
+    for batch in batches:
+        plan.add(batch)
+    return plan, sum(len(by_key) for by_key in plan.nodes.values()), sum(len(group) for group in plan.rels.values())
+
+
 def bulk_import(
     server: ManagedNeo4j,
     batches: Iterable[Batch],
@@ -88,10 +98,12 @@ def bulk_import(
     database: str = "neo4j",
     *,
     force: bool = False,
+    precedence: Optional[Precedence] = None,
 ) -> BulkReport:
     """Replace ``database`` with the graph of ``batches`` via ``neo4j-admin database import full``.
 
-    The CSV files and the import report are left in ``work_dir``. Refuses (ServerError) when the
+    ``precedence``: contested properties ranked by source (:class:`Plan`), for batches of several
+    sources. The CSV files and the import report are left in ``work_dir``. Refuses (ServerError) when the
     database holds nodes, unless ``force``. Every failure is a one-line :class:`ServerError`; the
     server is running again afterwards either way.
     """
@@ -113,11 +125,7 @@ def bulk_import(
 
     tic = time.perf_counter()
     with gc_paused():  # until the plan is freed: a collection would walk all of it
-        plan = Plan()
-        for batch in batches:
-            plan.add(batch)
-        n_nodes = sum(len(by_key) for by_key in plan.nodes.values())
-        n_rels = sum(len(group) for group in plan.rels.values())
+        plan, n_nodes, n_rels = planned(batches, precedence)
         # the server shuts down (its own process, on the other core) while the CSV files are written
         with stopping_meanwhile(server, "writing the bulk import CSV files", "bulk-import-stop-neo4j") as stopping:
             files = write_csv(plan, work_dir)

@@ -6,7 +6,10 @@ It gives the graph :class:`toolkit.graph.writer.GraphWriter` would give on an em
   value removes the property, as ``SET n += row`` does);
 * a relationship endpoint without a node row becomes a node with just its key;
 * undirected relationship types are stored smaller key first, one relationship per pair;
-* rows with the same (start, type, end) are one relationship, their properties merged the same way.
+* rows with the same (start, type, end) are one relationship, their properties merged the same way;
+* with a ``precedence`` table (:data:`toolkit.load.rules.PRECEDENCE`), a contested property follows the
+  ranked writer's rule instead (:func:`_ranked`): several sources' batches in one plan (``kgtool
+  build``) give the graph of loading them one by one, in any order.
 """
 
 from __future__ import annotations
@@ -64,6 +67,24 @@ def _merged(props: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def _ranked(props: dict[str, Any], row: dict[str, Any], prop: str, ranks: dict[str, int]) -> dict[str, Any]:
+    """``row`` merged into ``props`` as ``cypher/write/merge_nodes_ranked`` merges it: the other
+    properties as :func:`_merged`; ``prop`` only where it is missing or its holder (``<prop>_source``)
+    ranks below the row's source, or ranks the same with a name no larger; a null never erases it."""
+    prop_source = f"{prop}_source"
+    merged = _merged(props, {k: v for k, v in row.items() if k != prop and k != prop_source})
+    held, held_by, value, source = props.get(prop), props.get(prop_source), row.get(prop), row.get(prop_source)
+    if held is not None:
+        merged[prop] = held
+        if held_by is not None:
+            merged[prop_source] = held_by
+    if value is not None and source is not None:
+        held_rank, rank = ranks.get(held_by, -1), ranks.get(source, -1)  # type: ignore[arg-type]
+        if held is None or held_by is None or held_rank < rank or (held_rank == rank and held_by <= source):
+            merged[prop], merged[prop_source] = value, source
+    return merged
+
+
 _NO_PROPS: dict[str, Any] = {}  # the props of a relationship row without any (never changed)
 _KNOWN_INTS = 1 << 24  # int keys below this are noted in a bytearray once they are known to have a node
 
@@ -82,6 +103,7 @@ class Plan:
         default_factory=dict
     )
     key_types: dict[NodeLabel, type] = field(default_factory=dict)
+    precedence: dict[tuple[NodeLabel, str], tuple[str, ...]] = field(default_factory=dict)
     _known: dict[NodeLabel, bytearray] = field(default_factory=dict, repr=False)
 
     def _check_key(self, label: NodeLabel, key: Any) -> None:
@@ -119,6 +141,11 @@ class Plan:
     def _add_nodes(self, batch: NodeBatch) -> None:
         label, key_name = batch.label, batch.label.key
         by_key = self.nodes.setdefault(label, {})
+        contested = next(((prop, ranked) for (held_label, prop), ranked in self.precedence.items()
+                          if held_label is label), None)
+        if contested is not None:
+            prop, ranked = contested
+            ranks = {s: len(ranked) - i for i, s in enumerate(ranked)}  # as GraphWriter ranks them
         for row in batch.rows:
             key = row[key_name]
             if type(key) is not int and type(key) is not str:
@@ -127,6 +154,8 @@ class Plan:
             if props is None:
                 self._check_key(label, key)
                 by_key[key] = row
+            elif contested is not None:
+                by_key[key] = _ranked(props, row, prop, ranks)
             else:
                 by_key[key] = _merged(props, row)
 
