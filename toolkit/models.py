@@ -19,6 +19,49 @@ import numpy as np
 
 from toolkit.structure import FingerprintSpec
 
+ROW_CHUNK_BYTES = 32 * 2**20  # out-of-core steps read and write memory-mapped rows this much at a time
+
+
+def chunk_rows(x: np.ndarray) -> int:
+    """Rows of ``x`` per chunk of about :data:`ROW_CHUNK_BYTES` (at least one)."""
+    return max(1, ROW_CHUNK_BYTES // max(1, int(x.itemsize * np.prod(x.shape[1:], dtype=np.int64))))
+
+
+def release_pages(x: Any) -> None:
+    """Drop the pages of a memory-mapped ``x`` from this process (the file and the kernel's page
+    cache keep them; a later read maps them back), so reading it all does not grow the RSS."""
+    mapped = getattr(x, "_mmap", None)
+    if mapped is not None and hasattr(mapped, "madvise"):
+        import mmap
+
+        try:
+            mapped.madvise(mmap.MADV_DONTNEED)
+        except (OSError, ValueError):  # closed or not allowed: the kernel reclaims them anyway
+            pass
+
+
+def map_rows(x: np.ndarray, index: np.ndarray, fn: Optional[Callable[[np.ndarray, np.ndarray], np.ndarray]] = None
+             ) -> np.ndarray:
+    """``fn(x[index], index)`` (default: the rows themselves) for every row of ``index``. For an
+    in-memory ``x`` one array; for a memory-mapped ``x`` the result is memory-mapped too (an
+    unlinked temporary file, gone with the array), computed and written in chunks of
+    :data:`ROW_CHUNK_BYTES`, so that no step holds the whole matrix."""
+    import tempfile
+
+    index = np.asarray(index, dtype=np.int64)
+    if not isinstance(x, np.memmap) or len(index) == 0:
+        block = x[index]
+        return block if fn is None else fn(block, index)
+    step = chunk_rows(x)
+    with tempfile.TemporaryFile(prefix="kgtool-rows-") as out:
+        for start in range(0, len(index), step):
+            rows = index[start:start + step]
+            block = np.asarray(x[rows], dtype=x.dtype)
+            out.write(memoryview(np.ascontiguousarray(block if fn is None else fn(block, rows), dtype=x.dtype)))
+            release_pages(x)
+        out.flush()
+        return np.memmap(out, dtype=x.dtype, mode="c", shape=(len(index), *x.shape[1:]))
+
 if TYPE_CHECKING:  # torch is imported lazily so `kgtool --help` stays fast
     import torch
 
@@ -65,9 +108,10 @@ class TaskData:
         return self.y.sum(axis=1) > 0
 
     def subset(self, index: Sequence[int] | np.ndarray) -> "TaskData":
+        """The rows ``index``; a memory-mapped ``x`` stays memory-mapped (:func:`map_rows`)."""
         index = np.asarray(index, dtype=int)
         return TaskData(
-            x=self.x[index],
+            x=map_rows(self.x, index),
             y=self.y[index],
             sample_ids=tuple(self.sample_ids[i] for i in index),
             compound_ids=tuple(self.compound_ids[i] for i in index),

@@ -32,7 +32,7 @@ import numpy as np
 
 from toolkit import cypher
 from toolkit.graph.db import Graph
-from toolkit.models import GraphContext, TaskData
+from toolkit.models import GraphContext, TaskData, release_pages
 from toolkit.train.export import GO_MAX_GENES, GO_MIN_GENES, SignatureQuality, data_hash, export_snapshot
 
 logger = logging.getLogger(__name__)
@@ -112,6 +112,7 @@ def snapshot(graph: Graph, cache_dir: Optional[Path], options: ExportOptions = E
                         staged)
     # hand out the stored matrix (or, when another writer's entry was kept, a copy), not the writable map
     x = _read_x(entry / X, len(data.sample_ids), len(data.gene_ids)) if wrote else np.array(data.x)
+    release_pages(data.x)
     data = replace(data, x=x)
     prune(entry.parent, KEEP_ENTRIES)
     seconds = time.perf_counter() - tic
@@ -214,6 +215,7 @@ def read_snapshot_entry(entry: Path) -> Optional[tuple[TaskData, SignatureQualit
         if quality.qc_pass.shape != (len(data.sample_ids),) or quality.cc_q75.shape != quality.qc_pass.shape:
             raise ValueError("QC metadata does not match the rows")
         digest = data_hash(data, quality)
+        release_pages(data.x)  # hashing read every page of a memory-mapped matrix: hand them back
         if digest != meta["data_hash"]:
             raise ValueError("content hash mismatch")
         return data, quality, digest

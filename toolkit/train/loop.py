@@ -16,6 +16,9 @@ evaluated once per epoch, in batches. Options read from ``config.params`` (all o
   a gradient scaler) — only ever on a CUDA device, ignored on CPU;
 * ``progress=True``: a tqdm bar over epochs (same as ``progress=True`` in the call).
 
+Inputs are read batch by batch (:class:`Batches`): only a mini-batch of rows is ever copied into
+tensors, so a memory-mapped ``TaskData.x`` (a large cached snapshot) trains in bounded memory.
+
 Models with inputs beyond the signature pass ``inputs``: a function from :class:`TaskData` to the
 module's positional input arrays (rows aligned with the samples); the default is ``(data.x,)``.
 """
@@ -30,7 +33,7 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
-from toolkit.models import TaskData, TrainConfig
+from toolkit.models import TaskData, TrainConfig, chunk_rows, release_pages
 
 logger = logging.getLogger(__name__)
 
@@ -113,22 +116,54 @@ def _autocast(device: Any, enabled: bool) -> tuple[Callable[[], Any], Optional[A
     return (lambda: torch.autocast(device_type="cuda", dtype=dtype)), scaler
 
 
-def _tensors(arrays: Sequence[np.ndarray], rows: np.ndarray, device: Optional[Any] = None) -> list[Any]:
+def _tensors(arrays: Sequence[np.ndarray], rows: np.ndarray | slice, device: Optional[Any] = None) -> list[Any]:
     import torch
 
-    return [torch.as_tensor(np.asarray(a)[rows], dtype=torch.float32, device=device) for a in arrays]
+    return [torch.as_tensor(np.asarray(a[rows]), dtype=torch.float32, device=device) for a in arrays]
+
+
+class Batches:
+    """Mini-batches of the module inputs read from the arrays as they are (in memory or
+    memory-mapped): only the rows of one batch are copied into tensors, never the whole matrix, so
+    a memory-mapped snapshot trains in bounded memory. ``rows`` are the arrays' rows in use (batch
+    positions index into them); a memory-mapped array has its pages released every
+    :func:`toolkit.models.chunk_rows` rows read."""
+
+    def __init__(self, arrays: Sequence[np.ndarray], rows: np.ndarray) -> None:
+        self.arrays = [a if hasattr(a, "shape") else np.asarray(a) for a in arrays]
+        self.rows = np.asarray(rows, dtype=np.int64)
+        self._step = min((chunk_rows(a) for a in self.arrays if isinstance(a, np.memmap)), default=0)
+        self._read = 0
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def take(self, positions: Any, device: Optional[Any] = None) -> list[Any]:
+        """Tensors of the rows at ``positions`` (a slice, or indices into ``rows``)."""
+        rows = self.rows[np.asarray(positions) if not isinstance(positions, slice) else positions]
+        out = _tensors(self.arrays, rows, device)
+        if self._step:
+            self._read += len(rows)
+            if self._read >= self._step:
+                self.release()
+        return out
+
+    def release(self) -> None:
+        for a in self.arrays:
+            release_pages(a)
+        self._read = 0
 
 
 SELECT_MODES = ("macro_f1", "loss")
 
 
-def _validation_loss(module: Any, x: Sequence[Any], y: Any, loss_fn: Callable[[Any, Any], Any],
+def _validation_loss(module: Any, x: Batches, y: Any, loss_fn: Callable[[Any, Any], Any],
                      autocast: Callable[[], Any], batch_size: int) -> float:
     """Mean loss over the validation rows, in batches (losses here are means over rows)."""
     return _validate(module, x, y, loss_fn, autocast, batch_size)[0]
 
 
-def _validate(module: Any, x: Sequence[Any], y: Any, loss_fn: Callable[[Any, Any], Any],
+def _validate(module: Any, x: Batches, y: Any, loss_fn: Callable[[Any, Any], Any],
               autocast: Callable[[], Any], batch_size: int) -> tuple[float, np.ndarray]:
     """Mean loss over the validation rows and their class probabilities, in one batched pass."""
     import torch
@@ -139,7 +174,7 @@ def _validate(module: Any, x: Sequence[Any], y: Any, loss_fn: Callable[[Any, Any
     with torch.no_grad(), autocast():
         for start in range(0, len(y), batch_size):
             part = slice(start, start + batch_size)
-            logits = module(*(t[part] for t in x))
+            logits = module(*x.take(part, y.device))
             total += float(loss_fn(logits, y[part])) * len(y[part])
             proba.append(torch.softmax(logits.float(), dim=1).cpu().numpy())
     return total / len(y), np.concatenate(proba)
@@ -178,12 +213,12 @@ def fit_classifier(module: Any, train: TaskData, config: TrainConfig, valid: Opt
     params = config.params
     features: Inputs = inputs or (lambda data: (data.x,))
     keep = np.flatnonzero(train.labelled)
-    x = _tensors(features(train), keep)
+    x = Batches(features(train), keep)
     y = torch.as_tensor(soft_targets(train.y[keep]), dtype=torch.float32)
     xv = yv = None
     if valid is not None and valid.labelled.any():
         rows = np.flatnonzero(valid.labelled)
-        xv = _tensors(features(valid), rows, device)
+        xv = Batches(features(valid), rows)
         yv = torch.as_tensor(soft_targets(valid.y[rows]), dtype=torch.float32, device=device)
         valid_truth = valid.y[rows]
         valid_compounds = [valid.compound_ids[i] for i in rows]
@@ -206,7 +241,7 @@ def fit_classifier(module: Any, train: TaskData, config: TrainConfig, valid: Opt
             idx = order[start : start + config.batch_size]
             optimiser.zero_grad()
             with autocast():
-                logits = module(*(t[idx].to(device) for t in x))
+                logits = module(*x.take(idx.numpy(), device))
             loss = loss_fn(logits, y[idx].to(device))
             if scaler is not None:
                 scaler.scale(loss).backward()
@@ -215,6 +250,7 @@ def fit_classifier(module: Any, train: TaskData, config: TrainConfig, valid: Opt
             else:
                 loss.backward()
                 optimiser.step()
+        x.release()
         if xv is None:
             continue
         val_loss, val_proba = _validate(module, xv, yv, loss_fn, autocast, config.batch_size * 8)
@@ -247,10 +283,11 @@ def predict_logits(module: Any, x: np.ndarray, batch_size: int = 4096,
 
     module.eval()
     out = []
+    batches = Batches((x, *extra), np.arange(len(x)))
     with torch.no_grad():
         for start in range(0, len(x), batch_size):
-            rows = np.arange(start, min(start + batch_size, len(x)))
-            out.append(module(*_tensors((x, *extra), rows)).float().numpy())
+            out.append(module(*batches.take(slice(start, start + batch_size))).float().numpy())
+    batches.release()
     return np.concatenate(out) if out else np.zeros((0, 0), dtype=np.float32)
 
 

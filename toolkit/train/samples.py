@@ -31,7 +31,7 @@ import numpy as np
 
 from toolkit.errors import ConfigError, RunError
 from toolkit.graph.db import Graph
-from toolkit.models import TaskData
+from toolkit.models import TaskData, map_rows, release_pages
 from toolkit.settings import Settings
 from toolkit.train.aggregate import aggregate as aggregate_samples
 from toolkit.train.choices import (AGGREGATE_LEVELS, CENTER_MODES, CONSENSUS_METHODS, DEFAULT_AGGREGATE,
@@ -140,16 +140,22 @@ def qc_filter(data: TaskData, quality: Optional[SignatureQuality], mode: str) ->
 
 def center_by_cell(data: TaskData) -> tuple[TaskData, int, int]:
     """``data`` with each cell line's per-gene median subtracted from its signatures; also the
-    number of cell lines centred and of signatures left as they are (no cell line)."""
+    number of cell lines centred and of signatures left as they are (no cell line). The medians
+    read one cell line's rows at a time and the subtraction runs in chunks (:func:`map_rows`), so
+    a memory-mapped matrix gives a memory-mapped result and is never held whole."""
     n = len(data.sample_ids)
     if not data.cell_ids or n == 0:
         return data, 0, n
     cells = np.asarray(data.cell_ids, dtype=object)
-    x = np.array(data.x, dtype=np.float32, copy=True)
     names = sorted(set(data.cell_ids) - {""})
-    for cell in names:
-        rows = cells == cell
-        x[rows] -= np.median(data.x[rows], axis=0).astype(np.float32)
+    code = np.zeros(n, dtype=np.int64)  # 0: no cell line (offset 0), else 1 + the cell's position in names
+    offsets = np.zeros((len(names) + 1, data.x.shape[1]), dtype=np.float32)
+    for number, cell in enumerate(names, start=1):
+        rows = np.flatnonzero(cells == cell)
+        code[rows] = number
+        offsets[number] = np.median(data.x[rows], axis=0).astype(np.float32)  # one cell's rows at a time
+        release_pages(data.x)
+    x = map_rows(data.x, np.arange(n), lambda block, rows: block.astype(np.float32, copy=False) - offsets[code[rows]])
     return replace(data, x=x), len(names), int((cells == "").sum())
 
 

@@ -17,7 +17,8 @@ format ``{"module": <module state dict>, ...}``, ``torch_module()`` for explaine
             return torch.nn.Linear(self.n_features, self.n_classes)
 
 Training goes through :func:`toolkit.train.loop.fit_classifier` (override :meth:`TorchModel.train_module`
-for another loop). Modules with inputs beyond the signature name them in :meth:`TorchModel.fit_inputs`
+for another loop), which, like prediction, copies one mini-batch of rows at a time into tensors:
+a memory-mapped ``TaskData.x`` (a large cached snapshot) is never held whole. Modules with inputs beyond the signature name them in :meth:`TorchModel.fit_inputs`
 (training) and :meth:`TorchModel.predict_inputs` (prediction, from the compounds and context).
 
 Small training sets: the loop takes one optimiser step per batch, so ~70 compound-level rows with
@@ -123,7 +124,8 @@ class TorchModel(ModelPlugin):
 
     def predict_proba(self, x: np.ndarray, *, compounds: Optional[Sequence[str]] = None,
                       context: Optional[GraphContext] = None) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float32)
+        if not (isinstance(x, np.memmap) and x.dtype == np.float32):  # a memory-mapped matrix is read batch by batch
+            x = np.asarray(x, dtype=np.float32)
         logits = predict_logits(self.fitted_module(), x, self.predict_batch_size,
                                 extra=self.predict_inputs(x, compounds, context))
         return softmax(logits, self.n_classes)
