@@ -1,9 +1,24 @@
 """Benchmark ``load``: how fast the graph gets written.
 
 * ``load.unwind_nodes_per_s``: GraphWriter (UNWIND + MERGE, default chunk size) writing Gene nodes.
-* ``load.unwind_rels_per_s``: GraphWriter writing INTERACTS_WITH relationships between those
-  existing genes (only the relationship writing is timed), after one untimed pass of the same size
-  that warms the server's JIT.
+* ``load.unwind_rels_per_s``: the default GraphWriter writing INTERACTS_WITH relationships between
+  the genes it just created (only the relationship writing is timed), after one untimed pass of each
+  variant that warms the server's JIT. The genes are new in this load, so the writer CREATEs them;
+  ``load.unwind_rels_create_per_s`` and ``load.unwind_rels_merge_per_s`` (``create_new=False``) are
+  the two paths on the same data in the same run (means of ``ROUNDS`` alternating rounds),
+  ``load.unwind_create_vs_merge_ratio`` compares them.
+* ``load.unwind_rels_concurrent_per_s``: the CREATE path as ``CALL { … } IN CONCURRENT
+  TRANSACTIONS`` (``cypher/bench/create_rels_concurrent``), the genes hashed into ``PARTITIONS``
+  groups and the rows bucketed by the groups of their two ends, so that the buckets of one call
+  (one transaction each) touch disjoint genes; ``load.unwind_rels_concurrent_failed`` is 1 when the
+  server refused or failed it (a deadlock included). Not used by the writer: its one run so far
+  (2026-12-03, load average 13.7 on the 2-core VM from other test runs) gave 14,780 rels/s, no
+  deadlock, against 8,089 CREATE and 7,685 MERGE; on a machine that busy more server threads simply
+  take a larger share of the CPUs, so it is to be measured again on a quiet machine before use.
+* ``load.explain_writeback_edges_per_s``: :func:`toolkit.explain.writeback.write_rows` of a new
+  explain run (``new_run=True``: CREATE, nothing cleared) writing ``WRITEBACK_EDGES`` gene EXPLAINS
+  edges to ``WRITEBACK_PREDICTIONS`` predictions on a graph holding only them (a warm-up run first);
+  ``bench/explain.py`` measures ``explain.writeback_edges_per_s`` as the graph fills up.
 * ``load.per_row_rels_per_s``: the baseline, one ``cypher/write/create_rel_per_row`` statement per
   row, each its own auto-commit transaction; ``load.unwind_vs_per_row_ratio`` compares the two.
 * ``load.bulk_records_per_s``: (nodes + relationships) / wall time of ``bulk_import`` (CSV writing,
@@ -14,6 +29,7 @@
   reported; ``--top-k`` is ``GCTX_TOP_K`` (recorded as ``load.gctx_200k_top_k``).
 
 Issue targets: UNWIND >= 50,000 rels/s and >= 20x per-row; bulk >= 200,000 records/s.
+``KGTOOL_BENCH_LOAD_STAGES`` (comma list of ``unwind,bulk,gctx``) runs only those stages.
 """
 
 from __future__ import annotations
@@ -21,6 +37,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import statistics
 import time
 from dataclasses import replace
 
@@ -40,6 +57,11 @@ BULK_SIZES = ((1_000_000, ""), (5_000_000, "_5m"))
 GCTX_SIGNATURES = 200_000
 GCTX_TOP_K = int(os.environ.get("KGTOOL_BENCH_GCTX_TOP_K", "10"))
 SEED = 20240229
+ROUNDS = 2
+PARTITIONS = 4
+STAGES = ("unwind", "bulk", "gctx")
+WRITEBACK_PREDICTIONS = 2_000
+WRITEBACK_EDGES = 200_000
 
 
 def gene_batch(n: int):
@@ -95,53 +117,153 @@ def per_row_rate(graph, batch) -> float:
 
 
 def run() -> list[tuple[str, float, str]]:
-    from toolkit.graph.writer import GraphWriter
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    rng = random.Random(SEED)
-    genes = gene_batch(N_GENES)
-    pairs = random_pairs(N_GENES, N_RELS, rng)
-    rels = interaction_batch(pairs, rng)
-    per_row = interaction_batch(random_pairs(N_GENES, N_PER_ROW, rng, exclude=set(pairs)), rng)
-
+    common.use_server_from_env()
+    stages = common.wanted("KGTOOL_BENCH_LOAD_STAGES", STAGES)
     server = common.server()
     server.start(timeout=300)
     # other work on the machine skews every figure here: record how busy it was
     results: list[tuple[str, float, str]] = [("load.loadavg_1m_at_start", round(os.getloadavg()[0], 2), "procs")]
     try:
-        with common.empty_graph() as graph:  # warm the server's JIT on the same statements first
-            writer = GraphWriter(graph)
-            writer.write(genes)
-            writer.write(replace(rels, rows=rels.rows[:WARMUP_RELS]))
-        with common.empty_graph() as graph:
-            writer = GraphWriter(graph)
-            tic = time.perf_counter()
-            writer.write(genes)
-            node_s = time.perf_counter() - tic
-            tic = time.perf_counter()
-            writer.write(rels)
-            rel_s = time.perf_counter() - tic
-            assert writer.counts.relationships_created == N_RELS, writer.counts
-            per_row_per_s = per_row_rate(graph, per_row)
-        unwind_nodes = N_GENES / node_s
-        unwind_rels = N_RELS / rel_s
-        results += [
-            ("load.unwind_nodes_per_s", round(unwind_nodes), "nodes/s"),
-            ("load.unwind_rels_per_s", round(unwind_rels), "rels/s"),
-            ("load.per_row_rels_per_s", round(per_row_per_s), "rels/s"),
-            ("load.unwind_vs_per_row_ratio", round(unwind_rels / per_row_per_s, 1), "x"),
-        ]
-        logger.info("UNWIND: %.0f nodes/s, %.0f rels/s; per-row %.0f rels/s", unwind_nodes, unwind_rels,
-                    per_row_per_s)
-
-        for n_rels, suffix in BULK_SIZES:
-            results += bulk_stage(server, n_rels, suffix)
-        with common.empty_graph():  # the GCTX load starts on an empty graph
-            pass
-        results += gctx_stage()
+        if "unwind" in stages:
+            results += unwind_stage()
+        if "bulk" in stages:
+            for n_rels, suffix in BULK_SIZES:
+                results += bulk_stage(server, n_rels, suffix)
+        if "gctx" in stages:
+            with common.empty_graph():  # the GCTX load starts on an empty graph
+                pass
+            results += gctx_stage()
     finally:
         server.stop()
     return results
+
+
+def _timed_load(genes, rels, create_new: bool, then=None) -> tuple[float, float]:
+    """(gene seconds, relationship seconds) of one writer on an empty graph; ``then(graph)`` runs after."""
+    from toolkit.graph.writer import GraphWriter
+
+    with common.empty_graph() as graph:
+        writer = GraphWriter(graph, create_new=create_new)
+        tic = time.perf_counter()
+        writer.write(genes)
+        node_s = time.perf_counter() - tic
+        tic = time.perf_counter()
+        writer.write(rels)
+        rel_s = time.perf_counter() - tic
+        if then is not None:
+            then(graph)
+    assert writer.counts.relationships_created == len(rels.rows), writer.counts
+    assert writer.counts.relationship_rows_created == (len(rels.rows) if create_new else 0), writer.counts
+    return node_s, rel_s
+
+
+def unwind_stage() -> list[tuple[str, float, str]]:
+    rng = random.Random(SEED)
+    genes = gene_batch(N_GENES)
+    pairs = random_pairs(N_GENES, N_RELS, rng)
+    rels = interaction_batch(pairs, rng)
+    per_row = interaction_batch(random_pairs(N_GENES, N_PER_ROW, rng, exclude=set(pairs)), rng)
+    for create_new in (False, True):  # warm the server's JIT on both statements first
+        _timed_load(genes, replace(rels, rows=rels.rows[:WARMUP_RELS]), create_new)
+    node_s: list[float] = []
+    rel_s: dict[bool, list[float]] = {False: [], True: []}
+    per_row_per_s: list[float] = []
+    for round_ in range(ROUNDS):
+        for create_new in (False, True):
+            last = round_ == ROUNDS - 1 and create_new  # per-row baseline on that graph, as before
+            then = (lambda graph: per_row_per_s.append(per_row_rate(graph, per_row))) if last else None
+            nodes, seconds = _timed_load(genes, rels, create_new, then)
+            node_s.append(nodes)
+            rel_s[create_new].append(seconds)
+    unwind_nodes = N_GENES / statistics.mean(node_s)
+    create, merge = (N_RELS / statistics.mean(rel_s[c]) for c in (True, False))
+    results = [
+        ("load.unwind_nodes_per_s", round(unwind_nodes), "nodes/s"),
+        ("load.unwind_rels_per_s", round(create), "rels/s"),  # the default writer: CREATE here
+        ("load.unwind_rels_create_per_s", round(create), "rels/s"),
+        ("load.unwind_rels_merge_per_s", round(merge), "rels/s"),
+        ("load.unwind_create_vs_merge_ratio", round(create / merge, 2), "x"),
+        ("load.per_row_rels_per_s", round(per_row_per_s[0]), "rels/s"),
+        ("load.unwind_vs_per_row_ratio", round(create / per_row_per_s[0], 1), "x"),
+    ]
+    logger.info("UNWIND: %.0f nodes/s; rels CREATE %.0f/s, MERGE %.0f/s; per-row %.0f rels/s", unwind_nodes,
+                create, merge, per_row_per_s[0])
+    return results + concurrent_stage(genes, rels) + writeback_stage(genes)
+
+
+def writeback_stage(genes) -> list[tuple[str, float, str]]:
+    """Gene EXPLAINS edges of new explain runs through the write-back (the second run timed)."""
+    from toolkit.explain.writeback import Level, write_rows
+    from toolkit.graph.batches import NodeBatch
+    from toolkit.graph.writer import GraphWriter
+    from toolkit.schema import NodeLabel
+
+    rng = random.Random(SEED + 2)
+    per = WRITEBACK_EDGES // WRITEBACK_PREDICTIONS
+    predictions = NodeBatch(NodeLabel.PREDICTION, tuple({"prediction_id": f"p{i}"} for i in range(WRITEBACK_PREDICTIONS)))
+    rows = [{"prediction_id": f"p{i}", "entrez_id": gene, "score": rng.random(), "rank": rank}
+            for i in range(WRITEBACK_PREDICTIONS)
+            for rank, gene in enumerate(rng.sample(range(1, N_GENES + 1), per), start=1)]
+    with common.empty_graph() as graph:
+        writer = GraphWriter(graph)
+        writer.write(genes)
+        writer.write(predictions)
+        for run_id in ("bench-warm", "bench-timed"):
+            tic = time.perf_counter()
+            counts = write_rows(graph, Level.GENE, run_id, "synthetic", rows, new_run=True)
+            seconds = time.perf_counter() - tic
+            assert counts.relationships_created == len(rows), counts
+    rate = len(rows) / seconds
+    logger.info("explain write-back: %.0f edges/s", rate)
+    return [("load.explain_writeback_edges_per_s", round(rate), "edges/s")]
+
+
+def buckets_by_partition(rows: list[list], n: int) -> list[list[list]]:
+    """Rounds of buckets of flat rows ``[start, end, ...]``: a row goes to the bucket of the
+    (unordered) pair of partitions (``key % n``) of its ends, and no partition appears in two
+    buckets of one round, so the buckets of a round touch disjoint nodes."""
+    buckets: dict[tuple[int, int], list[list]] = {}
+    for row in rows:
+        pair = tuple(sorted((row[0] % n, row[1] % n)))
+        buckets.setdefault(pair, []).append(row)  # type: ignore[arg-type]
+    rounds: list[tuple[set[int], list[list[list]]]] = []
+    for pair, bucket in sorted(buckets.items(), key=lambda kv: -len(kv[1])):
+        for used, chosen in rounds:
+            if not used & set(pair):
+                used.update(pair)
+                chosen.append(bucket)
+                break
+        else:
+            rounds.append((set(pair), [bucket]))
+    return [chosen for _, chosen in rounds]
+
+
+def concurrent_stage(genes, rels) -> list[tuple[str, float, str]]:
+    """The CREATE path as CALL IN CONCURRENT TRANSACTIONS on node-disjoint buckets."""
+    from toolkit import cypher
+    from toolkit.graph.writer import GraphWriter
+
+    statement = cypher.load("bench/create_rels_concurrent")
+    rows = sorted([min(r["start"], r["end"]), max(r["start"], r["end"]), r["props"]["score"]] for r in rels.rows)
+    rounds = buckets_by_partition(rows, PARTITIONS)
+    try:
+        for timed in (False, True):  # once to warm the statement
+            with common.empty_graph() as graph:
+                GraphWriter(graph).write(genes)
+                tic = time.perf_counter()
+                for buckets in rounds:
+                    graph.run_autocommit(statement, buckets=buckets)
+                seconds = time.perf_counter() - tic
+                written = {r["name"]: r["count"] for r in graph.read(cypher.load("export/counts")) if r["kind"] == "rel"}
+            assert written.get("INTERACTS_WITH") == N_RELS, written
+    except Exception as exc:  # noqa: BLE001 - a refused or failed variant is a figure too
+        logger.warning("CALL IN CONCURRENT TRANSACTIONS failed: %s", exc)
+        return [("load.unwind_rels_concurrent_failed", 1, "count")]
+    rate = N_RELS / seconds
+    logger.info("CONCURRENT (%d rounds of up to %d buckets): %.0f rels/s", len(rounds), max(map(len, rounds)), rate)
+    return [("load.unwind_rels_concurrent_per_s", round(rate), "rels/s"),
+            ("load.unwind_rels_concurrent_failed", 0, "count")]
 
 
 def bulk_stage(server, n_rels: int, suffix: str) -> list[tuple[str, float, str]]:
