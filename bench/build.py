@@ -21,8 +21,6 @@ import json
 import logging
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import common
@@ -32,29 +30,6 @@ logger = logging.getLogger(__name__)
 PRESET = os.environ.get("KGTOOL_BENCH_BUILD_PRESET", "realistic")
 TOP_K = 50
 SEED = 7
-
-_CHILD = """
-import re, sys, time
-from toolkit.cli import cli
-tic = time.perf_counter()
-try:
-    cli.main(sys.argv[1:], standalone_mode=False)
-finally:
-    with open("/proc/self/status") as status:
-        hwm = re.search(r"VmHWM:\\s+(\\d+) kB", status.read()).group(1)
-    print("WALL", time.perf_counter() - tic, "MAXRSS_KB", hwm)
-"""
-
-
-def _kgtool(*argv: str) -> tuple[float, float, str]:
-    """Run ``kgtool ARGV`` in a child process against the benchmark server: (wall s, peak RSS MB, output)."""
-    env = {**os.environ, "KGTOOL_HOME": str(common.HOME), "KGTOOL_BOLT_PORT": str(common.BOLT),
-           "KGTOOL_HTTP_PORT": str(common.HTTP)}
-    env.pop("NEO4J_URI", None)
-    out = subprocess.run([sys.executable, "-c", _CHILD, *argv], env=env, capture_output=True, text=True, check=True)
-    last = out.stdout.strip().splitlines()[-1].split()
-    return float(last[1]), int(last[3]) / 1024, out.stdout
-
 
 def _counts() -> tuple[int, int]:
     from toolkit import cypher
@@ -82,18 +57,18 @@ def run() -> list[tuple[str, float, str]]:
         for name, files in loads), encoding="utf-8")
     common.server().start()
 
-    build_wall, build_rss, output = _kgtool("build", str(manifest), "--force")
+    build_wall, build_rss, output = common.run_kgtool("build", str(manifest), "--force")
     found = re.search(r"(\d+) nodes and (\d+) relationships imported", output)
     if found is None:
         raise common.BenchFailed(f"no summary line in the build output: {output[-400:]}")
     records = int(found.group(1)) + int(found.group(2))
     built = _counts()
 
-    _kgtool("db", "reset", "--yes")
+    common.run_kgtool("db", "reset", "--yes")
     load_wall, load_rss = 0.0, 0.0
     for name, files in loads:
         extra = ["--top-k", str(TOP_K)] if name == "signatures" else []
-        wall, rss, _ = _kgtool("load", name, *map(str, files), *extra)
+        wall, rss, _ = common.run_kgtool("load", name, *map(str, files), *extra)
         load_wall, load_rss = load_wall + wall, max(load_rss, rss)
     loaded = _counts()
     built, loaded = (built[0] - 1, built[1]), (loaded[0] - len(loads), loaded[1])  # without the Run nodes

@@ -77,3 +77,32 @@ def mean_and_sd(name: str, values: Sequence[float], unit: str) -> list[tuple[str
     if len(values) > 1 and unit == "fraction":
         rows.append((f"{name}_sd", round(float(np.std(values)), 4), unit))
     return rows
+
+
+# Peak RSS from /proc/self/status VmHWM (of this program's memory map only). Not ru_maxrss: it
+# survives exec, so it reported the benchmark parent's size at fork (4.6 GB with the 5.5 M bulk
+# records in memory, against 498 MB for the load itself measured in a fresh process).
+_CHILD = """
+import re, sys, time
+from toolkit.cli import cli
+tic = time.perf_counter()
+try:
+    cli.main(sys.argv[1:], standalone_mode=False)
+finally:
+    with open("/proc/self/status") as status:
+        hwm = re.search(r"VmHWM:\\s+(\\d+) kB", status.read()).group(1)
+    print("WALL", time.perf_counter() - tic, "MAXRSS_KB", hwm)
+"""
+
+
+def run_kgtool(*argv: str) -> tuple[float, float, str]:
+    """Run ``kgtool ARGV`` in a fresh child process against the benchmark server: (wall s, peak
+    RSS MB of the child, its output)."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "KGTOOL_HOME": str(HOME), "KGTOOL_BOLT_PORT": str(BOLT), "KGTOOL_HTTP_PORT": str(HTTP)}
+    env.pop("NEO4J_URI", None)
+    out = subprocess.run([sys.executable, "-c", _CHILD, *argv], env=env, capture_output=True, text=True, check=True)
+    last = out.stdout.strip().splitlines()[-1].split()
+    return float(last[1]), int(last[3]) / 1024, out.stdout

@@ -288,27 +288,8 @@ def bulk_stage(server, n_rels: int, suffix: str) -> list[tuple[str, float, str]]
     ]
 
 
-# Peak RSS from /proc/self/status VmHWM (of this program's memory map only). Not ru_maxrss: it
-# survives exec, so it reported the benchmark parent's size at fork (4.6 GB with the 5.5 M bulk
-# records in memory, against 498 MB for the load itself measured in a fresh process).
-_CHILD = """
-import re, sys, time
-from toolkit.cli import cli
-tic = time.perf_counter()
-try:
-    cli.main(sys.argv[1:], standalone_mode=False)
-finally:
-    with open("/proc/self/status") as status:
-        hwm = re.search(r"VmHWM:\\s+(\\d+) kB", status.read()).group(1)
-    print("WALL", time.perf_counter() - tic, "MAXRSS_KB", hwm)
-"""
-
-
 def gctx_stage() -> list[tuple[str, float, str]]:
     """Generate (once) a 200k-signature GCTX and load it with the CLI in a child process."""
-    import subprocess
-    import sys
-
     from toolkit.demo import DemoFiles, DemoSpec, generate_demo
 
     spec = DemoSpec(seed=7)
@@ -317,13 +298,9 @@ def gctx_stage() -> list[tuple[str, float, str]]:
     files = DemoFiles.under(root)
     if not files.ground_truth.exists():
         generate_demo(root, spec)
-    env = {**os.environ, "KGTOOL_HOME": str(common.HOME), "KGTOOL_BOLT_PORT": str(common.BOLT),
-           "KGTOOL_HTTP_PORT": str(common.HTTP)}
     argv = ["load", "signatures", str(files.gctx), str(files.siginfo), str(files.geneinfo), "--top-k", str(GCTX_TOP_K)]
-    out = subprocess.run([sys.executable, "-c", _CHILD, *argv], env=env, capture_output=True, text=True, check=True)
-    last = out.stdout.strip().splitlines()[-1].split()
-    wall, rss_mb = float(last[1]), int(last[3]) / 1024
-    logger.info("GCTX 200k: %s", out.stdout.strip().splitlines()[-3:])
+    wall, rss_mb, output = common.run_kgtool(*argv)
+    logger.info("GCTX 200k: %s", output.strip().splitlines()[-3:])
     return [("load.gctx_200k_signatures_per_s", round(GCTX_SIGNATURES / wall), "signatures/s"),
             ("load.gctx_200k_peak_rss_mb", round(rss_mb), "MB"),
             ("load.gctx_200k_wall_s", round(wall, 1), "s"),
