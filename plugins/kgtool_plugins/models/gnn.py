@@ -81,7 +81,7 @@ class GNNModel(TorchModel):
             raise ValueError("gnn: layers and hidden must be >= 1")
 
     def _net(self, edge_index: Any, edge_weight: Any, scale: float = 1.0) -> Any:
-        from .nets.gnn import GeneGraphNet, SignatureGraphView
+        from .nets.gene_graph import GeneGraphNet, SignatureGraphView
 
         p = self.params
         net = GeneGraphNet(edge_index, edge_weight, self.n_features, self.n_classes, conv=str(p["conv"]),

@@ -5,7 +5,7 @@ Modalities (see :class:`kgtool_plugins.models.nets.fusion.MultimodalNet`):
 
 * signature — an MLP encoder on the (n, n_genes) z-scores;
 * network — learned message passing over the STRING gene graph (``context.gene_edges`` with
-  ``edge_weight``): the ``gnn`` model's :class:`~kgtool_plugins.models.nets.gnn.GeneGraphNet`
+  ``edge_weight``): the ``gnn`` model's :class:`~kgtool_plugins.models.nets.gene_graph.GeneGraphNet`
   (per-gene input embedding, ``graph_layers`` GCN layers, mean+max pooling) with a ``dim``-wide
   head; edges are module buffers, so a checkpoint needs no context;
 * structure — an MLP encoder on the compound's Morgan fingerprint (RDKit, radius 2, 2048 bits,

@@ -7,7 +7,7 @@ from typing import Optional
 import torch
 import torch.nn as nn
 
-from .gnn import GeneGraphNet
+from .gene_graph import GeneGraphNet
 
 
 def encoder(n_in: int, hidden: int, dim: int, dropout: float, input_dropout: float = 0.0) -> nn.Module:

@@ -2,7 +2,7 @@
 cell lines and top up/down genes: the ``signatures`` source.
 
 What it reads, what it writes and every check it makes are documented in ``docs/signatures.md``,
-with a map of the modules of this package. :mod:`.source` holds the source; :mod:`.base` the
+with a map of the modules of this package. :mod:`.source` holds the source; :mod:`.records` the
 types the other modules share.
 """
 

@@ -23,7 +23,7 @@ from toolkit.errors import InputDataError
 from ..tables import MISSING, Problems
 
 if TYPE_CHECKING:
-    from .base import LandmarkGenes, Matrix
+    from .records import LandmarkGenes, Matrix
 
 NAMED = 10  # ids named in one message; the counts are exact
 

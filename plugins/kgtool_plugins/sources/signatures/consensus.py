@@ -35,7 +35,7 @@ from ..tables import Problems, clean, is_compound_pert_type
 if TYPE_CHECKING:
     import numpy as np
 
-    from .base import LandmarkGenes, Matrix, SigMeta
+    from .records import LandmarkGenes, Matrix, SigMeta
     from .zscore import PlateStats
 
 CONSENSUS_MODES = ("none", *(m.value for m in ConsensusMethod))

@@ -1,6 +1,6 @@
 """Quality filters of the signatures source: ``--min-cc-q75`` and ``--exemplar-only``.
 
-Both read a quality property of :class:`~kgtool_plugins.sources.signatures.base.SigMeta` that the
+Both read a quality property of :class:`~kgtool_plugins.sources.signatures.records.SigMeta` that the
 metadata reader fills from the first of these columns a metadata source has:
 
 * ``cc_q75`` (replicate correlation, the 75th percentile of the pairwise Spearman correlations of
@@ -29,7 +29,7 @@ from ..tables import Problems
 from .options import EXEMPLAR_ONLY, MIN_CC_Q75
 
 if TYPE_CHECKING:
-    from .base import SigMeta
+    from .records import SigMeta
 
 CC_Q75_COLUMNS = ("cc_q75", "distil_cc_q75")  # 2020 siginfo_beta, then 2017 sig_metrics / GCT
 EXEMPLAR_COLUMNS = ("is_exemplar_sig", "is_gold")  # 2020 siginfo_beta, then 2017 (is_gold stands in)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from ..tables import MISSING, DelimitedFile, Problems, pert_id
-from .base import MetaGetter, SigMeta
+from .records import MetaGetter, SigMeta
 from .checks import UnmatchedRows, quality_value
 from .filters import CC_Q75_COLUMNS, EXEMPLAR_COLUMNS
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 from toolkit.errors import InputDataError
 
 from ..tables import MISSING, GeneTable, Problems, one_line, parse_int
-from .base import LandmarkGenes, Matrix, MetaGetter
+from .records import LandmarkGenes, Matrix, MetaGetter
 
 if TYPE_CHECKING:
     import numpy as np

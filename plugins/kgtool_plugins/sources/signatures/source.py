@@ -26,7 +26,7 @@ from ..tables import (
     node_batches,
     sniff,
 )
-from .base import LandmarkGenes, Matrix, SigMeta
+from .records import LandmarkGenes, Matrix, SigMeta
 from .checks import check_finite, check_ids
 from .consensus import check_mode, consensus_batches, drop_ungrouped
 from .filters import QualityFilter, active_filters, apply_filters, check_columns

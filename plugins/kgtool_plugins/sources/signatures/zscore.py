@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Optional, Sequence
 
 from toolkit.errors import InputDataError
 
-from .base import LandmarkGenes, Matrix, SigMeta
+from .records import LandmarkGenes, Matrix, SigMeta
 
 if TYPE_CHECKING:
     import numpy as np
