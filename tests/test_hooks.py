@@ -44,6 +44,19 @@ class Recorder:
         self._note("explainers", register)
 
     @hookspecs.hookimpl
+    def kgtool_register_acquisitions(self, register):
+        from toolkit.anchors.strategy import AcquisitionStrategy
+
+        class FirstCandidates(AcquisitionStrategy):
+            name, description, needs_model = "first_candidates", "recorder: the first k candidates", False
+
+            def choose(self, pool, model, k, rng):
+                return [(c, 1.0) for c in pool.candidates[:k]]
+
+        register(FirstCandidates)
+        self._note("acquisitions", register)
+
+    @hookspecs.hookimpl
     def kgtool_register_commands(self, cli):
         @click.command("hello-recorder")
         def hello():
@@ -100,6 +113,18 @@ def test_kgtool_register_explainers(recorder):
     assert len(recorder.calls["explainers"]) == 1
 
 
+def test_kgtool_register_acquisitions(recorder):
+    import numpy as np
+
+    from toolkit.anchors.strategy import Pool
+
+    strategy = plugins.registry().get("acquisitions", "first_candidates")()
+    assert len(recorder.calls["acquisitions"]) == 1
+    bits = {c: np.zeros(8, dtype=np.float32) for c in ("a", "b", "c")}
+    pool = Pool(cell="X", candidates=("a", "b", "c"), bought=(), fingerprints=bits, moas={})
+    assert strategy.select(pool, None, 2, np.random.default_rng(0)) == [("a", 1.0), ("b", 1.0)]
+
+
 def test_kgtool_register_cypher(recorder):
     from toolkit.queries import hypotheses
 
@@ -149,7 +174,7 @@ def test_kgtool_after_explain(recorder):
 def test_every_hook_has_a_test_and_is_in_the_readme():
     readme = (REPO / "README.md").read_text()
     names = [n for n in vars(hookspecs) if n.startswith("kgtool_")]
-    assert len(names) == 10
+    assert len(names) == 11
     this = sys.modules[__name__]
     for name in names:
         assert callable(getattr(this, f"test_{name}", None)), f"no test_{name}"

@@ -35,6 +35,15 @@ def kgtool_register_explainers(register: Callable[[Any], None]) -> None:
 
 
 @hookspec
+def kgtool_register_acquisitions(register: Callable[[Any], None]) -> None:
+    """Register anchor-drug acquisition strategies (:class:`toolkit.anchors.strategy.AcquisitionStrategy`
+    subclasses): how a new cell line's next compounds to profile are chosen.
+
+    :param register: call once per strategy class; a duplicate name is rejected.
+    """
+
+
+@hookspec
 def kgtool_register_commands(cli: Any) -> None:
     """Add click commands or groups to the ``kgtool`` command line.
 

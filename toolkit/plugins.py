@@ -26,6 +26,7 @@ SECTIONS: dict[str, str] = {
     "sources": "kgtool_register_sources",
     "models": "kgtool_register_models",
     "explainers": "kgtool_register_explainers",
+    "acquisitions": "kgtool_register_acquisitions",
     "cypher": "kgtool_register_cypher",
 }
 

@@ -88,6 +88,14 @@ def read_manifest(runs_dir: Path, run_id: str) -> dict[str, Any]:
     return json.loads(manifest_path(runs_dir, run_id).read_text())
 
 
+def add_to_manifest(runs_dir: Path, run_id: str, extra: Mapping[str, Any]) -> None:
+    """Add what stays off the Run node (per-class tables, per-fold metrics, curves) to its manifest."""
+    path = manifest_path(runs_dir, run_id)
+    manifest = json.loads(path.read_text())
+    manifest.update(extra)
+    path.write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str))
+
+
 def start(graph: Graph, run: RunRecord) -> None:
     graph.write(cypher.load("write/start_run"), run_id=run.run_id, props=run.node_properties())
 

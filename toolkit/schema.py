@@ -24,6 +24,7 @@ class NodeLabel(str, Enum):
     SIGNATURE = "Signature"
     RUN = "Run"
     PREDICTION = "Prediction"
+    EXPRESSION_PREDICTION = "ExpressionPrediction"  # an expression run's predicted vector for (compound, cell)
 
     @property
     def key(self) -> str:
@@ -40,6 +41,7 @@ _NODE_KEYS: dict[NodeLabel, str] = {
     NodeLabel.SIGNATURE: "sig_id",
     NodeLabel.RUN: "run_id",
     NodeLabel.PREDICTION: "prediction_id",
+    NodeLabel.EXPRESSION_PREDICTION: "prediction_id",
 }
 
 
@@ -63,6 +65,8 @@ class RelType(str, Enum):
     EXPLAINS = "EXPLAINS"
     INTERACTS_IN_EXPLANATION = "INTERACTS_IN_EXPLANATION"  # gene pair with a joint (non-additive) effect
     EXPLAINS_EDGE = "EXPLAINS_EDGE"  # attribution of a STRING edge to a prediction
+    PREDICTED_EFFECT = "PREDICTED_EFFECT"  # an expression run's predicted change of a gene by a compound in a cell
+    ANCHOR_FOR = "ANCHOR_FOR"  # a compound chosen as an anchor drug for a cell line by an anchors run
 
     @property
     def undirected(self) -> bool:
@@ -80,27 +84,32 @@ ENDPOINTS: dict[RelType, tuple[tuple[NodeLabel, NodeLabel], ...]] = {
     RelType.TARGETS: ((NodeLabel.COMPOUND, NodeLabel.GENE),),
     RelType.HAS_SUBSTRUCTURE: ((NodeLabel.COMPOUND, NodeLabel.SUBSTRUCTURE),),
     RelType.OF_COMPOUND: ((NodeLabel.SIGNATURE, NodeLabel.COMPOUND),),
-    RelType.IN_CELL: ((NodeLabel.SIGNATURE, NodeLabel.CELL_LINE),),
+    RelType.IN_CELL: ((NodeLabel.SIGNATURE, NodeLabel.CELL_LINE), (NodeLabel.EXPRESSION_PREDICTION, NodeLabel.CELL_LINE)),
     RelType.UPREGULATES: ((NodeLabel.SIGNATURE, NodeLabel.GENE),),
     RelType.DOWNREGULATES: ((NodeLabel.SIGNATURE, NodeLabel.GENE),),
-    RelType.PREDICTED: ((NodeLabel.RUN, NodeLabel.PREDICTION),),
-    RelType.FOR: ((NodeLabel.PREDICTION, NodeLabel.COMPOUND), (NodeLabel.PREDICTION, NodeLabel.SIGNATURE)),
+    RelType.PREDICTED: ((NodeLabel.RUN, NodeLabel.PREDICTION), (NodeLabel.RUN, NodeLabel.EXPRESSION_PREDICTION)),
+    RelType.FOR: ((NodeLabel.PREDICTION, NodeLabel.COMPOUND), (NodeLabel.PREDICTION, NodeLabel.SIGNATURE),
+                  (NodeLabel.EXPRESSION_PREDICTION, NodeLabel.COMPOUND)),
     RelType.OF_MOA: ((NodeLabel.PREDICTION, NodeLabel.MOA),),
     RelType.EXPLAINS: (
         (NodeLabel.GENE, NodeLabel.PREDICTION),
         (NodeLabel.GO_TERM, NodeLabel.PREDICTION),
         (NodeLabel.SUBSTRUCTURE, NodeLabel.PREDICTION),
+        (NodeLabel.SUBSTRUCTURE, NodeLabel.EXPRESSION_PREDICTION),
     ),
     RelType.INTERACTS_IN_EXPLANATION: ((NodeLabel.GENE, NodeLabel.GENE),),
     RelType.EXPLAINS_EDGE: ((NodeLabel.GENE, NodeLabel.GENE),),
+    RelType.PREDICTED_EFFECT: ((NodeLabel.COMPOUND, NodeLabel.GENE),),
+    RelType.ANCHOR_FOR: ((NodeLabel.COMPOUND, NodeLabel.CELL_LINE),),
 }
 
 
 # What runs derive (predictions, explanations) as opposed to loaded data.
-DERIVED_LABELS: frozenset[NodeLabel] = frozenset({NodeLabel.RUN, NodeLabel.PREDICTION})
+DERIVED_LABELS: frozenset[NodeLabel] = frozenset({NodeLabel.RUN, NodeLabel.PREDICTION,
+                                                   NodeLabel.EXPRESSION_PREDICTION})
 DERIVED_RELS: frozenset[RelType] = frozenset({
     RelType.PREDICTED, RelType.FOR, RelType.OF_MOA, RelType.EXPLAINS,
-    RelType.INTERACTS_IN_EXPLANATION, RelType.EXPLAINS_EDGE,
+    RelType.INTERACTS_IN_EXPLANATION, RelType.EXPLAINS_EDGE, RelType.PREDICTED_EFFECT, RelType.ANCHOR_FOR,
 })
 
 

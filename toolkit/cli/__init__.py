@@ -44,9 +44,10 @@ def cli(ctx: click.Context, home: str | None, uri: str | None, database: str | N
 
 
 def _add_commands() -> None:
-    from toolkit.cli import build, db, demo, explain, fetch, load, plugins_cmd, predict, query, runs_cmd, train
+    from toolkit.cli import (anchors, build, db, demo, explain, fetch, load, plugins_cmd, predict, query, runs_cmd,
+                             train)
 
-    for module in (db, fetch, load, build, train, predict, explain, query, runs_cmd, plugins_cmd, demo):
+    for module in (db, fetch, load, build, train, predict, explain, anchors, query, runs_cmd, plugins_cmd, demo):
         cli.add_command(module.command)
 
 

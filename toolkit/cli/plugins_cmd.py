@@ -26,4 +26,9 @@ def command(as_json: bool) -> None:
         tasks = sorted({task_of(registry().items["models"][m]).value for m in info.registers.get("models", [])})
         if tasks:
             click.echo(f"    tasks     {', '.join(tasks)}")
+        acquisitions = info.registers.get("acquisitions", [])
+        if acquisitions:  # anchor-drug strategies: which ask the model, which use structure / MoAs only
+            needs = {a: registry().items["acquisitions"][a].needs_model for a in acquisitions}
+            click.echo(f"    model     {', '.join(a for a in acquisitions if needs[a]) or '-'}")
+            click.echo(f"    no model  {', '.join(a for a in acquisitions if not needs[a]) or '-'}")
         click.echo(f"    hooks     {', '.join(info.hooks)}")

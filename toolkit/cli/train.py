@@ -11,7 +11,8 @@ from click.core import ParameterSource
 
 from toolkit.cli.common import open_graph, parse_params, print_table
 from toolkit.train.choices import (AGGREGATE_LEVELS, CENTER_MODES, CONSENSUS_METHODS, CONTROL_NAMES,
-                                   DEFAULT_AGGREGATE, DEFAULT_CENTER, DEFAULT_CONTROL, DEFAULT_QC, QC_MODES)
+                                   DEFAULT_AGGREGATE, DEFAULT_CENTER, DEFAULT_CONTROL, DEFAULT_QC,
+                                   EXPRESSION_CONTROL_NAMES, EXPRESSION_PREDICT, QC_MODES)
 
 SPLITS = ["cold_compound", "random", "scaffold", "cold_cell"]
 _ALIASES = {"param": "params", "split": "split_kind"}  # flag name -> option name where they differ
@@ -81,12 +82,20 @@ def read_config(path: Path, known: Mapping[str, click.Parameter], ctx: click.Con
 @click.option("--center", default=DEFAULT_CENTER, show_default=True, type=click.Choice(CENTER_MODES),
               help="cell: subtract each cell line's per-gene median over all its signatures (label-free, "
                    "CMap-style per-cell normalisation); none: values as loaded.")
-@click.option("--control", default=DEFAULT_CONTROL, show_default=True, type=click.Choice(CONTROL_NAMES),
+@click.option("--control", default=DEFAULT_CONTROL, show_default=True,
+              type=click.Choice(list(dict.fromkeys(CONTROL_NAMES + EXPRESSION_CONTROL_NAMES))),
               help="Knowledge control: fit on the STRING graph rewired, GO annotations shuffled or training "
-                   "labels shuffled (evaluation keeps the truth).")
+                   "labels shuffled (evaluation keeps the truth); expression models also: drug_shuffled "
+                   "(structures permuted among the training compounds).")
 @click.option("--predict-level", default="compound", show_default=True,
               type=click.Choice(["compound", "signature", "both"]),
               help="Write predictions per compound, per signature, or both.")
+@click.option("--predict-pairs", default="auto", show_default=True, type=click.Choice(EXPRESSION_PREDICT),
+              help="Expression models: write predictions for every compound with a structure in every training "
+                   "cell line (grid), for the measured pairs only (samples), or none; auto: the grid up to "
+                   "100,000 pairs, else the measured pairs.")
+@click.option("--top-genes", default=25, show_default=True,
+              help="Expression models: PREDICTED_EFFECT edges per direction per compound and cell line.")
 @click.option("--go-min-genes", default=3, show_default=True, help="Context: smallest GO term kept.")
 @click.option("--go-max-genes", default=300, show_default=True, help="Context: largest GO term kept.")
 @click.option("--no-cache", is_flag=True, help="Re-read the graph instead of using the snapshot cache.")
@@ -94,13 +103,25 @@ def read_config(path: Path, known: Mapping[str, click.Parameter], ctx: click.Con
 @click.pass_context
 def command(ctx: click.Context, model: str, config_file: Path | None, **options: Any) -> None:
     """Train a model plugin on the graph's signatures and write its predictions back."""
+    from toolkit import plugins
+    from toolkit.errors import ConfigError
     from toolkit.models import TrainConfig
+    from toolkit.tasks import Task, task_of
     from toolkit.train.pipeline import train
 
     values = resolve_options(ctx, config_file, options)
     config = TrainConfig(epochs=values["epochs"], batch_size=values["batch_size"], lr=values["lr"],
                          weight_decay=values["weight_decay"], patience=values["patience"], seed=values["seed"],
                          device=values["device"], params=values["params"])
+    if task_of(plugins.registry().get("models", model)) is Task.EXPRESSION:
+        run = train_expression(ctx, model, config, values)
+        print_table([{"metric": k, "value": v} for k, v in sorted(run.metrics.items())])
+        click.echo(f"run: {run.run_id}")
+        return
+    for name, default in EXPRESSION_ONLY.items():
+        if values[name] != default:
+            raise ConfigError(f"--{name.replace('_', '-')} applies to expression models; {model!r} is an MoA model: "
+                              "drop the flag")
     with open_graph(ctx) as graph:
         run = train(graph, ctx.find_root().obj, model, config, values["split_kind"], values["test_fraction"],
                     k_folds=values["k_folds"], use_cache=not values["no_cache"],
@@ -111,6 +132,32 @@ def command(ctx: click.Context, model: str, config_file: Path | None, **options:
     rows = [{"metric": k, "value": v} for k, v in sorted(run.metrics.items()) if not k.endswith("_std")]
     print_table(rows)
     click.echo(f"run: {run.run_id}")
+
+
+MOA_ONLY = {"k_folds": 0, "aggregate": DEFAULT_AGGREGATE, "predict_level": "compound"}
+EXPRESSION_ONLY = {"predict_pairs": "auto", "top_genes": 25}
+
+
+def train_expression(ctx: click.Context, model: str, config: Any, values: Mapping[str, Any]) -> Any:
+    """An expression model's run (:mod:`toolkit.expression.pipeline`): its samples are always one
+    consensus per compound and cell line, so the MoA-only flags must keep their defaults."""
+    from toolkit.errors import ConfigError
+    from toolkit.expression.pipeline import ExpressionRunOptions
+    from toolkit.expression.pipeline import train_expression as run_expression
+
+    for name, default in MOA_ONLY.items():
+        if values[name] != default:
+            raise ConfigError(f"--{name.replace('_', '-')} applies to MoA models; {model!r} is an expression model "
+                              "(its samples are one consensus per compound and cell line): drop the flag")
+    options = ExpressionRunOptions(split=values["split_kind"], test_fraction=values["test_fraction"],
+                                   control=values["control"], predict=values["predict_pairs"],
+                                   top_genes=values["top_genes"],
+                                   split_file=str(values["split_file"]) if values["split_file"] else None)
+    with open_graph(ctx) as graph:
+        return run_expression(graph, ctx.find_root().obj, model, config, options, use_cache=not values["no_cache"],
+                              signatures=values["signatures"], qc=values["qc"], center=values["center"],
+                              consensus=values["consensus"], go_min_genes=values["go_min_genes"],
+                              go_max_genes=values["go_max_genes"])
 
 
 def resolve_options(ctx: click.Context, config_file: Path | None, options: Mapping[str, Any]) -> dict[str, Any]:

@@ -23,3 +23,12 @@ DEFAULT_CENTER = "cell"
 # Knowledge controls (toolkit.train.controls.CONTROLS; a test keeps the two equal).
 CONTROL_NAMES = ("none", "string_permuted", "go_shuffled", "labels_shuffled")
 DEFAULT_CONTROL = "none"
+# Controls of the expression task (toolkit.expression.pipeline): structures permuted among the
+# training compounds, training targets permuted among training samples, and the two knowledge ones.
+EXPRESSION_CONTROL_NAMES = ("none", "drug_shuffled", "labels_shuffled", "string_permuted", "go_shuffled")
+# Which (compound, cell line) pairs an expression run predicts and writes: every compound with a
+# structure in every training cell line (grid), the measured pairs only (samples), none, or auto:
+# the grid while it has at most GRID_LIMIT pairs, else the measured pairs (full LINCS: 30k
+# compounds x 200 cell lines would be 6 million 978-float vectors).
+EXPRESSION_PREDICT = ("auto", "grid", "samples", "none")
+GRID_LIMIT = 100_000

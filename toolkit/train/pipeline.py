@@ -16,7 +16,6 @@ manifest. The checkpoint and the predictions always come from the model of the s
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -120,14 +119,6 @@ def _samples(graph: Graph, settings: Settings, options: SampleOptions, use_cache
     return prepared, {"snapshot_s": snap.seconds, "snapshot_cache_hit": snap.cache_hit}
 
 
-def _add_to_manifest(settings: Settings, run_id: str, extra: dict[str, Any]) -> None:
-    """Add what stays off the Run node (per-class tables, per-fold metrics) to the manifest."""
-    path = runs.manifest_path(settings.runs_dir, run_id)
-    manifest = json.loads(path.read_text())
-    manifest.update(extra)
-    path.write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str))
-
-
 def train(graph: Graph, settings: Settings, model_name: str, config: TrainConfig,
           split_kind: SplitKind | str = SplitKind.COLD_COMPOUND, test_fraction: float = 0.25,
           data: Optional[TaskData] = None, k_folds: int = 0, use_cache: bool = True,
@@ -155,8 +146,8 @@ def train(graph: Graph, settings: Settings, model_name: str, config: TrainConfig
     model_cls = plugins.registry().get("models", model_name)
     task = task_of(model_cls)
     if task is not Task.MOA:
-        raise RunError(f"model {model_name!r} solves the {task.value!r} task; kgtool train trains 'moa' models "
-                       "only so far (the expression trainer is not built yet)")
+        raise RunError(f"model {model_name!r} solves the {task.value!r} task; train it with "
+                       "toolkit.expression.pipeline.train_expression (kgtool train picks the trainer by task)")
     kind = SplitKind(split_kind)
     if predict_level not in PREDICT_LEVELS:
         raise ConfigError(f"predict_level must be one of {', '.join(PREDICT_LEVELS)}, not {predict_level!r}")
@@ -231,7 +222,7 @@ def train(graph: Graph, settings: Settings, model_name: str, config: TrainConfig
         return metrics
 
     done = runs.execute(graph, settings.runs_dir, run, work)
-    _add_to_manifest(settings, done.run_id, extra)
+    runs.add_to_manifest(settings.runs_dir, done.run_id, extra)
     plugins.plugin_manager().hook.kgtool_after_train(run=done)
     logger.info("train run %s: %s", run.run_id, done.metrics)
     return done

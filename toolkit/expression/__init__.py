@@ -1,0 +1,1 @@
+"""The expression task: drug -> landmark expression change (training, metrics, write-back)."""
