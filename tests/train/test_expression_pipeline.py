@@ -38,8 +38,9 @@ def planted(demo_graph):
 
 
 @pytest.fixture(scope="module")
-def ridge_run(planted):
-    return train_expression(planted.graph, planted.settings, "ridge_ecfp", CONFIG, ExpressionRunOptions(top_genes=5))
+def ridge_run(planted, settings):
+    """Trained with the server's settings (home), where the CLI of these tests finds its runs."""
+    return train_expression(planted.graph, settings, "ridge_ecfp", CONFIG, ExpressionRunOptions(top_genes=5))
 
 
 def _counts(graph, run_id):
@@ -74,14 +75,14 @@ def test_an_expression_run_records_metrics_and_writes_the_grid(planted, ridge_ru
                                      for r in row)
 
 
-def test_the_checkpoint_reloads_to_the_same_predictions(planted, ridge_run):
+def test_the_checkpoint_reloads_to_the_same_predictions(planted, ridge_run, settings):
     """A training compound's structure is in the checkpoint; a test compound's comes with the context."""
     from dataclasses import replace
 
     from toolkit.tasks import Conditions
     from toolkit.train.export import export_signatures
 
-    model = load_expression_model(ridge_run, planted.settings)
+    model = load_expression_model(ridge_run, settings)
     smiles = export_signatures(planted.graph, with_context=True).context
     for side in ("train", "test"):
         with raw_session(planted.graph) as s:
@@ -133,3 +134,25 @@ def test_the_cli_trains_a_three_class_model_and_refuses_moa_flags(planted, setti
     assert code != 0 and "--k-folds applies to MoA models; 'gene_mean' is an expression model" in out
     code, out = _invoke(["train", "majority", "--top-genes", "3"], home)
     assert code != 0 and "--top-genes applies to expression models; 'majority' is an MoA model" in out
+
+
+def test_explain_writes_substructure_edges_the_query_reads(planted, ridge_run, settings, tmp_path):
+    report = tmp_path / "explain.html"
+    code, out = _invoke(["explain", ridge_run.run_id, "--genes", "2", "--top-k", "3", "--max-pairs", "4",
+                         "--report", str(report)], settings.home)
+    assert code == 0, out
+    explain_id = [line.split()[-1] for line in out.splitlines() if line.startswith("run:")][-1]
+    with raw_session(planted.graph) as s:
+        edges = s.run("MATCH (s:Substructure)-[e:EXPLAINS {run_id: $r}]->(p:ExpressionPrediction)-[:FOR]->(c) "
+                      "RETURN c.pert_id AS c, p.cell AS cell, e.gene AS gene, e.rank AS rank, e.score AS score",
+                      r=explain_id).data()
+        parent = s.run("MATCH (r:Run {run_id: $r}) RETURN r.parent_run AS p", r=explain_id).single()["p"]
+    assert parent == ridge_run.run_id and edges and all(1 <= e["rank"] <= 3 for e in edges)
+    assert len({(e["c"], e["cell"]) for e in edges}) <= 4 and len({(e["c"], e["cell"], e["gene"]) for e in edges}) >= 2
+    first = edges[0]
+    with raw_session(planted.graph) as s:
+        symbol = s.run("MATCH (g:Gene {entrez_id: $g}) RETURN g.symbol AS s", g=first["gene"]).single()["s"]
+    rows = run_query(planted.graph, "expression_substructures",
+                     {"compound": first["c"], "gene": symbol, "cell": first["cell"]})
+    assert [r["rank"] for r in rows] == sorted(r["rank"] for r in rows) and rows[0]["run"] == explain_id
+    assert "<svg" in report.read_text() and first["c"] in report.read_text()

@@ -38,14 +38,45 @@ from toolkit.cli.common import open_graph, parse_params
               help="Explain at most this many samples per prediction (0 = all); for slow explainers.")
 @click.option("--explainer-param", "explainer_params", multiple=True,
               help="Explainer keyword argument key=value, e.g. epochs=50 for gnn_explainer (repeatable).")
+@click.option("--genes", default=5, show_default=True, type=click.IntRange(min=1),
+              help="Expression runs: genes explained per (compound, cell line) prediction (largest |z|).")
+@click.option("--max-pairs", default=50, show_default=True, type=click.IntRange(min=0),
+              help="Expression runs: (compound, cell line) predictions explained at most (0 = all).")
 @click.pass_context
 def command(ctx: click.Context, train_run_id: str, method: str, top_k: int, seed: int, splits: tuple[str, ...],
             pathways: bool, interactions: bool, quality: bool, retrain_seeds: Optional[int], truth: Optional[Path],
             allow_data_change: bool, report: Optional[Path], max_signatures: int,
-            explainer_params: tuple[str, ...]) -> None:
+            explainer_params: tuple[str, ...], genes: int, max_pairs: int) -> None:
     """Attribute a train run's top predictions to genes, GO terms, gene pairs (and substructures or
-    network edges where the model has them); write the EXPLAINS edges and score the explanations."""
+    network edges where the model has them); write the EXPLAINS edges and score the explanations.
+    For an expression run: attribute each explained prediction's top genes to the compound's
+    substructures (Integrated Gradients on its fingerprint)."""
+    import json
+
+    from toolkit import cypher
     from toolkit.explain.pipeline import ExplainOptions, explain_run
+
+    with open_graph(ctx) as graph:
+        rows = graph.read(cypher.load("export/run"), run_id=train_run_id)
+        config = json.loads(rows[0]["run"].get("config") or "{}") if rows else {}
+        if config.get("task") == "expression":
+            from toolkit.explain.expression import explain_expression
+
+            run = explain_expression(graph, ctx.find_root().obj, {**rows[0]["run"], "run_id": train_run_id},
+                                     genes=genes, top_k=top_k, seed=seed, splits=splits, max_pairs=max_pairs)
+            click.echo(f"{run.metrics['edges_written']:.0f} EXPLAINS edges from substructures for "
+                       f"{run.metrics['genes_explained']:.0f} genes of {run.metrics['predictions_explained']:.0f} "
+                       "predictions")
+            if report is not None:
+                import shutil
+
+                from toolkit import runs
+
+                settings = ctx.find_root().obj
+                shutil.copyfile(runs.manifest_path(settings.runs_dir, run.run_id).parent / "report.html", report)
+                click.echo(f"report: {report}")
+            click.echo(f"run: {run.run_id}")
+            return
 
     options = ExplainOptions(pathways=pathways, interactions=interactions, quality=quality,
                              retrain_seeds=retrain_seeds, truth=truth, report=report, max_signatures=max_signatures,
