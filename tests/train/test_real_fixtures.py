@@ -194,6 +194,30 @@ def test_cmapr_level5_trains_with_a_random_split(cmapr):
         train(cmapr.graph, cmapr.settings, "logistic", FAST, "cold_compound")  # 1 labelled compound per MoA
 
 
+def test_cmapr_expression_cold_cell_and_an_anchor_simulation(cmapr):
+    """The real cold-cell test of the expression task: whole cell lines of the cmapR Level 5 matrix
+    held out (no STRING/GO loaded: the models run without gene knowledge), then anchors simulated
+    in the cell line with the most profiled compounds."""
+    from toolkit.anchors.pipeline import AnchorOptions, select_anchors
+    from toolkit.expression.pipeline import ExpressionRunOptions, train_expression
+
+    for model in ("cell_mean", "ridge_ecfp", "anchordrug"):
+        run = train_expression(cmapr.graph, cmapr.settings, model, FAST,
+                               ExpressionRunOptions(split="cold_cell", predict="samples"))
+        assert run.status == "completed" and run.config["no_structure_dropped"] >= 0
+        assert math.isfinite(run.metrics["test_pearson"]) and run.metrics["test_n"] >= 1
+        test_cells = set(run.config["train_cells"])
+        assert test_cells and len(test_cells) < 65  # cold_cell: some cell lines are test-only
+    counts = _scalar(cmapr.graph, "MATCH (s:Signature)-[:IN_CELL]->(c:CellLine) WITH c, count(DISTINCT s) AS n "
+                     "RETURN c.name ORDER BY n DESC, c.name LIMIT 1")
+    anchors = select_anchors(cmapr.graph, cmapr.settings,
+                             AnchorOptions(cell=counts, budget=2, batch=1, simulate=True, seeds=1,
+                                           strategies=("random", "margin"), fine_tune_epochs=2),
+                             FAST)
+    assert anchors.status == "completed" and anchors.metrics["anchors_written"] == 4
+    assert 0 <= anchors.metrics["margin.macro_f1_at_0"] <= 1
+
+
 # -- the split refuses to run with nothing to test on (no server) --------------------------------
 
 

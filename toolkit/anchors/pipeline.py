@@ -33,7 +33,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from toolkit import cypher, plugins, runs
-from toolkit.anchors.report import write_outputs
+from toolkit.anchors.report import finite, write_outputs
 from toolkit.anchors.simulate import LearningCurve, Pick, pool_fingerprints, simulate
 from toolkit.anchors.strategy import AcquisitionStrategy, Pool
 from toolkit.errors import ConfigError, RunError
@@ -180,8 +180,7 @@ def curve_metrics(curves: list[LearningCurve]) -> dict[str, float]:
         budgets = sorted({r.budget for c in mine for r in c.rounds})
         for budget in budgets:
             for metric in ("macro_f1", "pearson"):
-                values = np.array([getattr(r, metric) for c in mine for r in c.rounds if r.budget == budget], float)
-                values = values[np.isfinite(values)]
+                values = finite([getattr(r, metric) for c in mine for r in c.rounds if r.budget == budget])
                 if values.size:
                     out[f"{name}.{metric}_at_{budget}"] = float(values.mean())
                     out[f"{name}.{metric}_at_{budget}_sd"] = float(values.std())

@@ -32,10 +32,16 @@ def curve_table(curves: Sequence[Any], metric: str) -> dict[str, tuple[np.ndarra
     for name in dict.fromkeys(c.strategy for c in curves):
         mine = [c for c in curves if c.strategy == name]
         budgets = sorted({r.budget for c in mine for r in c.rounds})
-        values = [[getattr(r, metric) for c in mine for r in c.rounds if r.budget == b] for b in budgets]
-        out[name] = (np.array(budgets), np.array([np.nanmean(v) for v in values]),
-                     np.array([np.nanstd(v) for v in values]))
+        values = [finite([getattr(r, metric) for c in mine for r in c.rounds if r.budget == b]) for b in budgets]
+        out[name] = (np.array(budgets), np.array([v.mean() if v.size else np.nan for v in values]),
+                     np.array([v.std() if v.size else np.nan for v in values]))
     return out
+
+
+def finite(values: Sequence[float]) -> np.ndarray:
+    """The finite values (a round scored on no remaining compound has NaN metrics)."""
+    array = np.asarray(values, dtype=float)
+    return array[np.isfinite(array)]
 
 
 def plot_png(curves: Sequence[Any], cell: str) -> bytes:

@@ -33,7 +33,7 @@ from toolkit.demo.spec import (
     load_ground_truth,
     write_ground_truth,
 )
-from toolkit.demo.screen import ScreenBlocks, ScreenPlan, write_screen_siginfo
+from toolkit.demo.screen import ScreenBlocks, ScreenPlan, write_expression_truth, write_screen_siginfo
 from toolkit.demo.world import Design
 
 __all__ = [
@@ -177,6 +177,7 @@ def generate_demo(
     if spec.realistic:
         screen = write_screen_siginfo(design, files.siginfo)
         shape = write_matrix(design, screen.sig_ids, ScreenBlocks(design, screen), files.gctx, progress)
+        write_expression_truth(design, files.expression_truth)
     else:
         plan = write_siginfo(design, files.siginfo)
         shape = write_gctx(design, plan, files.gctx, progress)

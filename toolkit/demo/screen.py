@@ -172,3 +172,28 @@ class ScreenBlocks:
         z += p.amplitude[lo:hi, None] * self.effects[p.compound[lo:hi], p.time[lo:hi]]
         np.clip(z, -CLIP, CLIP, out=z)
         return z
+
+
+def planted_expression(design: Design) -> np.ndarray:
+    """(n_compounds, n_cells, n_genes) float32: the planted (noise-free) expression change of each
+    compound in each cell line, averaged over the screen's doses and time points as a per-compound
+    x cell consensus averages them: ``effect x responsiveness(cell, MoA) x Hill(dose) x compound
+    effect(time)``. No baseline, plate, bead or noise term: what a perfect expression model would
+    predict for the ``compound_cell`` samples (up to the consensus weighting and the centring)."""
+    spec = design.spec
+    effects = compound_effects(design).astype(np.float64)  # (compounds, times, genes)
+    out = np.empty((len(design.compounds), spec.n_cells, len(design.genes)), dtype=np.float32)
+    for i, c in enumerate(design.compounds):
+        dose = np.mean([hill(d, c.ec50_um, c.hill) for d in spec.doses])
+        mean_effect = effects[i].mean(axis=0)
+        for cell in range(spec.n_cells):
+            out[i, cell] = spec.effect * design.responsiveness[cell, c.moa] * dose * mean_effect
+    return out
+
+
+def write_expression_truth(design: Design, path: Path) -> None:
+    """:func:`planted_expression` with its axes' names (``pert_ids``, ``cells``, ``entrez_ids``) as
+    an ``.npz`` file (the expression benchmark scores predictions against it)."""
+    np.savez_compressed(path, effect=planted_expression(design),
+                        pert_ids=np.array([c.pert_id for c in design.compounds]),
+                        cells=np.array(design.cells), entrez_ids=np.asarray(design.genes.entrez, dtype=np.int64))

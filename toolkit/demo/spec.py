@@ -33,6 +33,7 @@ FILE_NAMES = {
     "siginfo": "siginfo.txt",
     "geneinfo": "geneinfo.txt",
     "ground_truth": "ground_truth.json",
+    "expression_truth": "expression_truth.npz",  # realistic presets only
 }
 
 
@@ -213,6 +214,7 @@ class DemoFiles:
     siginfo: Path
     geneinfo: Path
     ground_truth: Path
+    expression_truth: Path
 
     @classmethod
     def under(cls, root: Path) -> DemoFiles:
