@@ -1,6 +1,7 @@
 // A cheap fingerprint of the data a training snapshot reads: node counts per data label and
 // relationship counts per data type, each answered from the count store (no scan). Run,
-// Prediction and their relationships are left out: training and explaining must not change it.
+// Prediction and their relationships are left out: training and explaining must not change it
+// (IN_CELL counts the signatures' only: expression predictions link to cell lines too).
 CALL () {
   MATCH (n:Gene) WITH count(n) AS c RETURN 'node' AS kind, 'Gene' AS name, c AS count
   UNION ALL MATCH (n:GOTerm) WITH count(n) AS c RETURN 'node' AS kind, 'GOTerm' AS name, c AS count
@@ -17,7 +18,7 @@ CALL () {
   UNION ALL MATCH ()-[r:TARGETS]->() WITH count(r) AS c RETURN 'rel' AS kind, 'TARGETS' AS name, c AS count
   UNION ALL MATCH ()-[r:HAS_SUBSTRUCTURE]->() WITH count(r) AS c RETURN 'rel' AS kind, 'HAS_SUBSTRUCTURE' AS name, c AS count
   UNION ALL MATCH ()-[r:OF_COMPOUND]->() WITH count(r) AS c RETURN 'rel' AS kind, 'OF_COMPOUND' AS name, c AS count
-  UNION ALL MATCH ()-[r:IN_CELL]->() WITH count(r) AS c RETURN 'rel' AS kind, 'IN_CELL' AS name, c AS count
+  UNION ALL MATCH (:Signature)-[r:IN_CELL]->() WITH count(r) AS c RETURN 'rel' AS kind, 'IN_CELL' AS name, c AS count
   UNION ALL MATCH ()-[r:UPREGULATES]->() WITH count(r) AS c RETURN 'rel' AS kind, 'UPREGULATES' AS name, c AS count
   UNION ALL MATCH ()-[r:DOWNREGULATES]->() WITH count(r) AS c RETURN 'rel' AS kind, 'DOWNREGULATES' AS name, c AS count
 }

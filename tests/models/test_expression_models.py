@@ -23,7 +23,7 @@ from toolkit.tasks import Conditions, ExpressionData, Task, task_of
 
 N_GENES, N_CELLS, N_FRAGMENTS = 30, 3, 4
 FAST = TrainConfig(epochs=25, batch_size=16, lr=3e-3, patience=25, seed=0, device="cpu")
-SMALL = {"width": 64, "n_bits": 1024, "max_len": 64, "dim": 32, "heads": 4}
+SMALL = {"width": 64, "n_bits": 1024, "max_len": 64, "dim": 32, "heads": 4, "rnn_hidden": 32}
 REGRESSION = ("gene_mean", "cell_mean", "tanimoto_knn", "ridge_ecfp", "seq_lstm", "seq_gru", "seq_gru3",
               "seq_gru_attention", "seq_transformer", "seq_autoencoder", "deepce")
 THREE_CLASS = ("gene_majority", "anchordrug")

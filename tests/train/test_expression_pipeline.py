@@ -111,9 +111,13 @@ def test_hypothesis_queries_answer_from_the_predictions(planted, ridge_run):
 
 
 def test_runs_disagree_less_with_themselves_than_with_a_shuffled_control(planted, ridge_run):
+    from toolkit.train.cache import graph_fingerprint
+
+    before = graph_fingerprint(planted.graph)
     control = train_expression(planted.graph, planted.settings, "ridge_ecfp", CONFIG,
                                ExpressionRunOptions(control="drug_shuffled", predict="samples", top_genes=2))
     assert control.config["control"] == "drug_shuffled" and control.metrics["predict_pairs"] == "samples"
+    assert graph_fingerprint(planted.graph) == before  # predictions are not data: the snapshot cache holds
     rows = run_query(planted.graph, "effect_disagreement", {"run_a": ridge_run.run_id, "run_b": control.run_id,
                                                             "limit": 500})
     assert rows and all(-1 <= r["pearson"] <= 1 for r in rows if r["pearson"] is not None)

@@ -23,7 +23,8 @@ import numpy as np
 from toolkit.structure import FingerprintSpec, morgan_fingerprint
 
 # Bracket atoms, two-letter organic atoms, ring closures (%nn), bonds and branches, single atoms.
-SMILES_TOKEN = re.compile(r"(\[[^\]]+]|Br|Cl|Si|Se|@@|%\d{2}|[BCNOPSFIbcnops]|\(|\)|\.|=|#|-|\+|\\|/|:|~|@|\?|>|\*|\$|\d)")
+SMILES_TOKEN = re.compile(r"(\[[^\]]+]|Br|Cl|Si|Se|@@|%\d{2}|[BCNOPSFIbcnops]"
+                          r"|\(|\)|\.|=|#|-|\+|\\|/|:|~|@|\?|>|\*|\$|\d)")
 PAD, UNK = "<pad>", "<unk>"
 DOSE_TIME_FEATURES = 4  # log10 dose, dose missing, hours / 24, time missing
 

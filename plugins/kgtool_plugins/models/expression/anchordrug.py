@@ -13,7 +13,7 @@ Issue 15's active learning drives it through :meth:`AnchorDrugModel.mc_predict_c
 :meth:`~AnchorDrugModel.logits_forward`, :meth:`~AnchorDrugModel.fine_tune` and
 :meth:`~AnchorDrugModel.clone`.
 
-Params: ``dim`` (128), ``hidden`` (64), ``dropout`` (0.3), ``class_weight_power`` (1.0: balanced;
+Params: ``dim`` (64), ``hidden`` (64), ``dropout`` (0.1), ``class_weight_power`` (1.0: balanced;
 0: plain cross-entropy), ``cell_dropout`` (0.1), ``radius``/``n_bits`` (2 / 2048).
 """
 
@@ -48,9 +48,9 @@ class AnchorDrugModel(TorchExpressionModel):
 
     def __init__(self, n_genes: int, params: Optional[Mapping[str, Any]] = None) -> None:
         super().__init__(n_genes, params)
-        self.dim = int(self.params.get("dim", 128))
+        self.dim = int(self.params.get("dim", 64))
         self.hidden = int(self.params.get("hidden", 64))
-        self.dropout = float(self.params.get("dropout", 0.3))
+        self.dropout = float(self.params.get("dropout", 0.1))
         self.power = float(self.params.get("class_weight_power", 1.0))
         self.params.update(dim=self.dim, hidden=self.hidden, dropout=self.dropout, class_weight_power=self.power)
 

@@ -158,7 +158,7 @@ class TanimotoKNNModel(StructureMemory):
 
 class RidgeECFPModel(StructureMemory):
     name = "ridge_ecfp"
-    description = "baseline: ridge regression from [ECFP bits, one-hot cell line] (params: alpha, else picked on validation)"
+    description = "baseline: ridge from [ECFP bits, one-hot cell line] (params: alpha, else picked on validation)"
 
     def __init__(self, n_genes: int, params: Optional[Mapping[str, Any]] = None) -> None:
         super().__init__(n_genes, params)

@@ -8,7 +8,7 @@ embedding and dose/time by a per-gene MLP into the gene's z-score (net:
 value (log(value + eps) added to the logits, values scaled by it), so the model is differentiable
 in a real-valued fingerprint and Integrated Gradients attributes predictions to substructures.
 
-Params: ``dim`` (64), ``heads`` (4), ``hidden`` (64), ``dropout`` (0.2), ``cell_dropout`` (0.1),
+Params: ``dim`` (64), ``heads`` (2), ``hidden`` (32), ``dropout`` (0.2), ``cell_dropout`` (0.1),
 ``radius``/``n_bits`` (2 / 2048). State: the module (its gene GO fingerprint is a buffer), the
 training SMILES and cell lines.
 """
@@ -30,8 +30,8 @@ class DeepCEModel(TorchExpressionModel):
     def __init__(self, n_genes: int, params: Optional[Mapping[str, Any]] = None) -> None:
         super().__init__(n_genes, params)
         self.dim = int(self.params.get("dim", 64))
-        self.heads = int(self.params.get("heads", 4))
-        self.hidden = int(self.params.get("hidden", 64))
+        self.heads = int(self.params.get("heads", 2))
+        self.hidden = int(self.params.get("hidden", 32))
         self.dropout = float(self.params.get("dropout", 0.2))
         if self.dim % self.heads:
             raise ValueError(f"deepce: dim={self.dim} must be a multiple of heads={self.heads}")

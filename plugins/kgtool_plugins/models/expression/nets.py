@@ -128,10 +128,10 @@ class SequenceNet(nn.Module):
     that a frozen ``decoder`` maps back to z-scores)."""
 
     def __init__(self, kind: str, vocab_size: int, max_len: int, n_bits: int, n_cells: int, n_outputs: int,
-                 width: int = 256, dropout: float = 0.3, ecfp: bool = True, decoder: nn.Module | None = None
-                 ) -> None:
+                 width: int = 256, dropout: float = 0.3, ecfp: bool = True, decoder: nn.Module | None = None,
+                 rnn_hidden: int = 128) -> None:
         super().__init__()
-        self.smiles = SmilesEncoder(kind, vocab_size, max_len, dropout=min(dropout, 0.1))
+        self.smiles = SmilesEncoder(kind, vocab_size, max_len, hidden=rnn_hidden, dropout=min(dropout, 0.1))
         self.condition = ConditionEncoder(n_bits, n_cells, width, 32, dropout, ecfp)
         self.head = mlp([self.smiles.out_dim + self.condition.out_dim, width, n_outputs], dropout)
         self.decoder = decoder

@@ -14,7 +14,8 @@ The tokenizer's vocabulary is fitted on the training SMILES and kept in the stat
 so Integrated Gradients on it attributes the ECFP branch's share of the prediction (with
 ``ecfp=false`` the attributions are all zero).
 
-Params: ``width`` (256), ``dropout`` (0.3), ``ecfp`` (true), ``max_len`` (120 tokens), ``latent``
+Params: ``width`` (256), ``dropout`` (0.3), ``ecfp`` (true), ``max_len`` (120 tokens), ``rnn_hidden``
+(recurrent state size: 128, 64 for the 3-stacked encoders as in the paper), ``latent``
 (64, autoencoder), ``cell_dropout`` (0.1), ``radius``/``n_bits`` (2 / 2048).
 """
 
@@ -38,6 +39,7 @@ class SequenceModel(TorchExpressionModel):
 
     encoder = "gru_attention"
     autoencoder = False
+    default_rnn_hidden = 128
     uses_tokens = True
 
     def __init__(self, n_genes: int, params: Optional[Mapping[str, Any]] = None) -> None:
@@ -46,7 +48,8 @@ class SequenceModel(TorchExpressionModel):
         self.dropout = float(self.params.get("dropout", 0.3))
         self.ecfp = bool(self.params.get("ecfp", True))
         self.latent = int(self.params.get("latent", 64))
-        self.params.update(width=self.width, dropout=self.dropout, ecfp=self.ecfp)
+        self.rnn_hidden = int(self.params.get("rnn_hidden", self.default_rnn_hidden))
+        self.params.update(width=self.width, dropout=self.dropout, ecfp=self.ecfp, rnn_hidden=self.rnn_hidden)
         self.vocab: Optional[SmilesVocab] = None
 
     def inputs(self, conditions: Conditions, context: Optional[GraphContext]) -> list[np.ndarray]:
@@ -61,7 +64,7 @@ class SequenceModel(TorchExpressionModel):
         assert self.vocab is not None
         outputs = self.latent if self.autoencoder else self.n_genes
         return SequenceNet(self.encoder, len(self.vocab), self.vocab.max_len, self.spec.n_bits, len(self.cells),
-                           outputs, self.width, self.dropout, self.ecfp, decoder)
+                           outputs, self.width, self.dropout, self.ecfp, decoder, self.rnn_hidden)
 
     def _autoencoder(self) -> Any:
         from .nets import Autoencoder
@@ -114,12 +117,12 @@ class SeqGRU(SequenceModel):
 
 
 class SeqGRU3(SequenceModel):
-    name, encoder = "seq_gru3", "gru3"
+    name, encoder, default_rnn_hidden = "seq_gru3", "gru3", 64  # 3 layers: the paper's stacked sizes, half the time
     description = "SMILES 3-stacked GRU + ECFP MLP + cell embedding -> landmark z-scores"
 
 
 class SeqGRUAttention(SequenceModel):
-    name, encoder = "seq_gru_attention", "gru_attention"
+    name, encoder, default_rnn_hidden = "seq_gru_attention", "gru_attention", 64
     description = "SMILES 3-stacked GRU with attention pooling + ECFP MLP + cell embedding -> z-scores"
 
 
