@@ -60,6 +60,31 @@ def test_class_attributes(name: str) -> None:
         assert issubclass(cls, ModelPlugin)
 
 
+EXPRESSION = {n: c for n, c in REGISTERED.items() if task_of(c) is Task.EXPRESSION}
+
+
+def test_the_expression_models_the_issue_names_are_registered() -> None:
+    assert {"gene_mean", "cell_mean", "tanimoto_knn", "ridge_ecfp", "gene_majority", "seq_lstm", "seq_gru",
+            "seq_gru3", "seq_gru_attention", "seq_transformer", "seq_autoencoder", "deepce", "anchordrug"} <= set(EXPRESSION)
+
+
+@pytest.mark.parametrize("name", EXPRESSION)
+def test_one_predict_expression_signature(name: str) -> None:
+    """Every expression model: predict_expression(conditions, *, context=None); 3-class models also
+    give predict_classes with the same signature (the base's raises for the others)."""
+    from toolkit.tasks import ExpressionModelPlugin
+
+    cls = EXPRESSION[name]
+    assert issubclass(cls, ExpressionModelPlugin)
+    methods = ["predict_expression"] + (["predict_classes"] if cls.three_class else [])
+    for method in methods:
+        params = list(inspect.signature(getattr(cls, method)).parameters.values())
+        assert [p.name for p in params] == ["self", "conditions", "context"], (name, method)
+        assert params[2].kind is inspect.Parameter.KEYWORD_ONLY and params[2].default is None
+    if cls.three_class:
+        assert cls.predict_classes is not ExpressionModelPlugin.predict_classes
+
+
 @pytest.mark.parametrize("name", MODELS)
 def test_one_predict_proba_signature(name: str) -> None:
     """Every model: predict_proba(x, *, compounds=None, context=None), nothing more, nothing less."""

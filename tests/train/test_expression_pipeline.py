@@ -160,3 +160,14 @@ def test_explain_writes_substructure_edges_the_query_reads(planted, ridge_run, s
                      {"compound": first["c"], "gene": symbol, "cell": first["cell"]})
     assert [r["rank"] for r in rows] == sorted(r["rank"] for r in rows) and rows[0]["run"] == explain_id
     assert "<svg" in report.read_text() and first["c"] in report.read_text()
+
+
+def test_a_cold_cell_run_marks_the_held_out_cell_lines_pairs_as_test(planted):
+    run = train_expression(planted.graph, planted.settings, "cell_mean", CONFIG,
+                           ExpressionRunOptions(split="cold_cell", predict="samples", top_genes=1))
+    with raw_session(planted.graph) as s:
+        sides = s.run("MATCH (p:ExpressionPrediction {run_id: $r}) RETURN p.split AS split, collect(DISTINCT p.cell) "
+                      "AS cells", r=run.run_id).data()
+    by_side = {r["split"]: set(r["cells"]) for r in sides}
+    assert "test" in by_side and not by_side["test"] & set(run.config["train_cells"])
+    assert by_side["train"] <= set(run.config["train_cells"])

@@ -212,7 +212,7 @@ def write_stages(graph: Graph, run_id: str, pretrained: Any, curve: LearningCurv
         tuned.fine_tune(known, config)
     compounds = sorted(set(profiled.compound_ids) - bought) or sorted(bought)
     pairs = [(c, cell) for c in compounds]
-    sides = {c: ("anchor" if c in bought else "remaining") for c in compounds}
+    sides = {(c, cell): ("anchor" if c in bought else "remaining") for c in compounds}
     return sum(write_pairs(graph, run_id, model, expr, pairs, sides, top_genes, stage)
                for stage, model in (("pretrained", pretrained), ("fine_tuned", tuned)))
 

@@ -51,10 +51,12 @@ def plot_png(curves: Sequence[Any], cell: str) -> bytes:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    palette = plt.get_cmap("tab20").colors  # 20 distinct colours: every built-in strategy its own
     for ax, metric, label in ((axes[0], "macro_f1", "3-class macro-F1"), (axes[1], "pearson", "Pearson")):
-        for name, (budgets, mean, sd) in curve_table(curves, metric).items():
-            ax.plot(budgets, mean, marker="o", label=name)
-            ax.fill_between(budgets, mean - sd, mean + sd, alpha=0.15)
+        for k, (name, (budgets, mean, sd)) in enumerate(curve_table(curves, metric).items()):
+            colour = palette[(2 * k) % 20 + (2 * k) // 20 % 2]
+            ax.plot(budgets, mean, marker="o", label=name, color=colour)
+            ax.fill_between(budgets, mean - sd, mean + sd, alpha=0.15, color=colour)
         ax.set_xlabel("compounds profiled in the new cell line")
         ax.set_ylabel(f"{label} on the remaining compounds")
         ax.grid(alpha=0.3)

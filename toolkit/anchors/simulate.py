@@ -32,7 +32,8 @@ import numpy as np
 from toolkit.anchors.strategy import AcquisitionStrategy, ActiveModel, Pool
 from toolkit.expression.metrics import expression_metrics
 from toolkit.models import GraphContext, TrainConfig
-from toolkit.structure import FingerprintSpec, morgan_fingerprint
+from toolkit.expression.features import ecfp_matrix
+from toolkit.structure import FingerprintSpec
 from toolkit.tasks import CLASS_NAMES, ExpressionData
 
 UP, DOWN = CLASS_NAMES.index("up"), CLASS_NAMES.index("down")
@@ -83,8 +84,7 @@ def pool_fingerprints(compounds: tuple[str, ...], context: Optional[GraphContext
     """Morgan bits of each compound from ``context.compound_smiles``; all zeros for a compound
     without a SMILES (structure-based strategies then see it as sharing nothing)."""
     smiles = context.compound_smiles if context is not None else {}
-    empty = np.zeros(spec.n_bits, dtype=np.float32)
-    return {c: morgan_fingerprint(smiles[c], spec)[0] if c in smiles else empty for c in compounds}
+    return dict(zip(compounds, ecfp_matrix(list(compounds), smiles, spec)))
 
 
 def evaluate(model: ActiveModel, data: ExpressionData, context: Optional[GraphContext]) -> tuple[float, float]:

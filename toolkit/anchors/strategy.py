@@ -209,12 +209,9 @@ def _to_row(x: np.ndarray, norms: np.ndarray, i: int) -> np.ndarray:
 def tanimoto_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(n, m) 1 - Tanimoto similarity of 0/1 bit rows; two empty fingerprints are at distance 1
     (nothing is known to be shared)."""
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    inter = a @ b.T
-    union = a.sum(1)[:, None] + b.sum(1)[None, :] - inter
-    sim = np.where(union > 0, inter / np.where(union > 0, union, 1.0), 0.0)
-    return 1.0 - sim
+    from toolkit.expression.features import tanimoto
+
+    return 1.0 - tanimoto(a, b).astype(np.float64)
 
 
 def k_center_greedy(x: np.ndarray, k: int, centres: Optional[np.ndarray] = None) -> list[tuple[int, float]]:

@@ -28,12 +28,13 @@ logger = logging.getLogger(__name__)
 BATCH_PAIRS = 256
 
 
-def compound_sides(expr: ExpressionData, split: Split) -> dict[str, str]:
-    """Each sampled compound's split side (a cold-compound split keeps a compound on one side)."""
-    side: dict[str, str] = {}
+def pair_sides(expr: ExpressionData, split: Split) -> dict[tuple[str, str], str]:
+    """Each measured (compound, cell line) pair's split side (the side of its sample: a cold-cell
+    split holds out cell lines, a cold-compound one compounds); pairs not measured are ``unseen``."""
+    side: dict[tuple[str, str], str] = {}
     for name in ("train", "valid", "test", "unlabelled"):
         for i in getattr(split, name):
-            side.setdefault(expr.compound_ids[int(i)], name)
+            side.setdefault((expr.compound_ids[int(i)], expr.cell_ids[int(i)]), name)
     return side
 
 
@@ -89,7 +90,7 @@ def _pearson(a: np.ndarray, b: np.ndarray) -> float | None:
 
 
 def prediction_rows(run_id: str, model: ExpressionModelPlugin, expr: ExpressionData, pairs: Sequence[tuple[str, str]],
-                    sides: dict[str, str], top_genes: int, stage: Optional[str] = None
+                    sides: dict[tuple[str, str], str], top_genes: int, stage: Optional[str] = None
                     ) -> Iterator[list[dict[str, Any]]]:
     """Rows of ``cypher/write/expression_predictions``, a batch of pairs at a time (``stage``: see
     :func:`write_pairs`)."""
@@ -106,7 +107,7 @@ def prediction_rows(run_id: str, model: ExpressionModelPlugin, expr: ExpressionD
             i = measured.get((compound, cell))
             rows.append({
                 "prediction_id": f"{prefix}:{compound}@{cell}", "pert_id": compound, "cell": cell, "stage": stage,
-                "z": [round(float(v), 4) for v in z[j]], "split": sides.get(compound, "unseen"),
+                "z": [round(float(v), 4) for v in z[j]], "split": sides.get((compound, cell), "unseen"),
                 "measured_pearson": _pearson(z[j], expr.y[i]) if i is not None else None,
                 "top": _top(z[j], _classes(z[j], None if proba is None else proba[j]), expr.gene_ids, top_genes),
             })
@@ -119,11 +120,11 @@ def write_predictions(graph: Graph, run_id: str, model: ExpressionModelPlugin, e
     direction); the number of (compound, cell line) pairs written and the mode used."""
     expr = all_structures(graph, expr)
     pairs, mode = pairs_to_predict(expr, options.predict)
-    return write_pairs(graph, run_id, model, expr, pairs, compound_sides(expr, split), options.top_genes), mode
+    return write_pairs(graph, run_id, model, expr, pairs, pair_sides(expr, split), options.top_genes), mode
 
 
 def write_pairs(graph: Graph, run_id: str, model: ExpressionModelPlugin, expr: ExpressionData,
-                pairs: Sequence[tuple[str, str]], sides: dict[str, str], top_genes: int,
+                pairs: Sequence[tuple[str, str]], sides: dict[tuple[str, str], str], top_genes: int,
                 stage: Optional[str] = None) -> int:
     """Predict and write ``pairs`` in batches; the number written. ``stage`` names the model's state
     when one run writes several (an anchors run: ``pretrained`` / ``fine_tuned``)."""
