@@ -33,6 +33,7 @@ from toolkit import cypher, runs
 from toolkit.errors import RunError
 from toolkit.explain.substructures import bits_to_atoms, substructure_scores
 from toolkit.graph.db import Graph
+from toolkit.models import GraphContext
 from toolkit.settings import Settings
 from toolkit.structure import morgan_fingerprint
 from toolkit.tasks import Conditions
@@ -134,6 +135,14 @@ def html_report(run_id: str, train_run_id: str, explanations: Sequence[GeneExpla
     return "\n".join(parts)
 
 
+def structures_only(smiles: Mapping[str, str]) -> GraphContext:
+    """A graph context holding compound structures and nothing else (an expression model's
+    fingerprint forward reads only ``compound_smiles``; its gene knowledge is in its weights)."""
+    empty = np.zeros((2, 0), dtype=np.int64)
+    return GraphContext(gene_edges=empty, edge_weight=np.zeros(0, dtype=np.float32), go_ids=(), go_names=(),
+                        gene_go=np.zeros((0, 0), dtype=np.float32), go_edges=empty.copy(), compound_smiles=dict(smiles))
+
+
 def explain_expression(graph: Graph, settings: Settings, train_run: Mapping[str, Any], *, genes: int = 5,
                        top_k: int = 10, seed: int = 0, splits: Sequence[str] = ("test", "unlabelled"),
                        max_pairs: int = 50, n_steps: int = 32) -> runs.RunRecord:
@@ -141,13 +150,13 @@ def explain_expression(graph: Graph, settings: Settings, train_run: Mapping[str,
     properties plus ``run_id``)."""
     import torch
 
-    from toolkit.expression.pipeline import expression_samples, load_expression_model
-    from toolkit.expression.writeback import all_structures
+    from toolkit.expression.pipeline import load_expression_model
+    from toolkit.expression.writeback import graph_structures
 
     config = json.loads(train_run["config"])
     model = load_expression_model(train_run, settings)
     rows = predictions_to_explain(graph, train_run["run_id"], splits, max_pairs)
-    context = all_structures(graph, expression_samples(graph, settings).expression).context
+    context = structures_only(graph_structures(graph))  # the model needs SMILES only, not a snapshot
     structures = {r["pert_id"]: r for r in graph.read(cypher.load("export/explain_compound_structures"),
                                                       pert_ids=sorted({r["pert_id"] for r in rows}))}
     run = runs.RunRecord(run_id=runs.new_run_id("explain"), kind="explain", plugin=METHOD, seed=seed,

@@ -59,11 +59,15 @@ def pairs_to_predict(expr: ExpressionData, predict: str) -> tuple[list[tuple[str
 def all_structures(graph: Graph, expr: ExpressionData) -> ExpressionData:
     """``expr`` with the structures of every compound of the graph in its context (the training
     context holds only profiled compounds'), so that the grid covers compounds never profiled."""
-    rows = graph.read(cypher.load("export/compound_smiles_all"))
-    if expr.context is None or not rows:
+    smiles = graph_structures(graph)
+    if expr.context is None or not smiles:
         return expr
-    smiles = {r["pert_id"]: r["smiles"] for r in rows}
     return replace(expr, context=replace(expr.context, compound_smiles={**smiles, **expr.context.compound_smiles}))
+
+
+def graph_structures(graph: Graph) -> dict[str, str]:
+    """pert_id -> SMILES of every compound of the graph that has one (profiled or not)."""
+    return {r["pert_id"]: r["smiles"] for r in graph.read(cypher.load("export/compound_smiles_all"))}
 
 
 def _classes(z: np.ndarray, proba: np.ndarray | None) -> np.ndarray:
